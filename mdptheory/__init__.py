@@ -1,0 +1,21 @@
+"""mdptheory: a theory-first toolkit for tabular and linear Markov decision processes.
+
+Layers (each imports only from the ones before it):
+``core`` -> ``kernels`` -> ``solvers`` -> ``envs`` -> ``measures`` -> ``learners`` ->
+``regret`` -> ``probes`` / ``correction`` -> ``sweeps`` -> ``plots`` -> ``cli``.
+"""
+
+__version__ = "0.1.0"
+
+from mdptheory.core import DiscountedMDP, EpisodicMDP, validate_policy
+from mdptheory.solvers import Solution, evaluate, solve
+
+__all__ = [
+    "__version__",
+    "DiscountedMDP",
+    "EpisodicMDP",
+    "validate_policy",
+    "Solution",
+    "solve",
+    "evaluate",
+]

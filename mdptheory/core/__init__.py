@@ -1,0 +1,15 @@
+"""Core model objects and policy helpers."""
+
+from mdptheory.core.mdp import ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, as_mdp
+from mdptheory.core.policy import PolicySpec, to_stochastic, uniform_policy, validate_policy
+
+__all__ = [
+    "DiscountedMDP",
+    "EpisodicMDP",
+    "as_mdp",
+    "ROW_SUM_TOL",
+    "PolicySpec",
+    "validate_policy",
+    "to_stochastic",
+    "uniform_policy",
+]

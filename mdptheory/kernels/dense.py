@@ -1,0 +1,159 @@
+r"""Numba kernels for dense kernels ``P[s, a, s']`` (and ``P[h, s, a, s']``).
+
+Every kernel writes into caller-provided output arrays and allocates nothing, so the
+solvers' loops run without temporaries. Plain-numpy twins live in
+:mod:`mdptheory.kernels.reference` and the tests compare the two.
+
+Notation: :math:`(TV)(s) = \max_a R(s,a) + \gamma \sum_{s'} P(s'|s,a) V(s')`;
+ties in the max go to the lowest action index (as ``numpy.argmax``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_FM = {"reassoc", "contract"}  # lets LLVM vectorise the dot products; no NaN/inf assumptions
+
+__all__ = [
+    "bellman_max_dense",
+    "bellman_q_dense",
+    "policy_backup_dense",
+    "gs_sweep_dense",
+    "backward_induction_dense",
+    "evaluate_episodic_dense",
+    "stream_sum",
+]
+
+
+@njit(cache=True, parallel=True, fastmath=_FM)
+def bellman_max_dense(P, R, gamma, V, V_out, pi_out):
+    """One Jacobi VI sweep: ``V_out = T V`` and ``pi_out`` = greedy actions."""
+    S, A = R.shape
+    n = V.shape[0]
+    for s in prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            acc = 0.0
+            for t in range(n):
+                acc += P[s, a, t] * V[t]
+            q = R[s, a] + gamma * acc
+            if q > best:
+                best = q
+                arg = a
+        V_out[s] = best
+        pi_out[s] = arg
+
+
+@njit(cache=True, parallel=True, fastmath=_FM)
+def bellman_q_dense(P, R, gamma, V, Q_out):
+    """``Q_out[s, a] = R[s, a] + gamma * P[s, a] @ V``."""
+    S, A = R.shape
+    n = V.shape[0]
+    for s in prange(S):
+        for a in range(A):
+            acc = 0.0
+            for t in range(n):
+                acc += P[s, a, t] * V[t]
+            Q_out[s, a] = R[s, a] + gamma * acc
+
+
+@njit(cache=True, parallel=True, fastmath=_FM)
+def policy_backup_dense(P, R, gamma, pi, V, V_out):
+    """``V_out = T_pi V`` for a deterministic policy ``pi`` (``(S,)`` int)."""
+    S = R.shape[0]
+    n = V.shape[0]
+    for s in prange(S):
+        a = pi[s]
+        acc = 0.0
+        for t in range(n):
+            acc += P[s, a, t] * V[t]
+        V_out[s] = R[s, a] + gamma * acc
+
+
+@njit(cache=True, fastmath=_FM)
+def gs_sweep_dense(P, R, gamma, V, pi_out):
+    """One in-place Gauss-Seidel sweep ``V(s) <- max_a R + gamma P V`` over ``s = 0..S-1``.
+
+    Returns ``max_s |V_new(s) - V_old(s)|``.
+    """
+    S, A = R.shape
+    n = V.shape[0]
+    delta = 0.0
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            acc = 0.0
+            for t in range(n):
+                acc += P[s, a, t] * V[t]
+            q = R[s, a] + gamma * acc
+            if q > best:
+                best = q
+                arg = a
+        d = abs(best - V[s])
+        if d > delta:
+            delta = d
+        V[s] = best
+        pi_out[s] = arg
+    return delta
+
+
+@njit(cache=True, fastmath=_FM)
+def backward_induction_dense(P, R, V_out, Q_out, pi_out):
+    """Backward induction on ``P (H, S, A, S)`` / ``R (H, S, A)`` (broadcast views allowed).
+
+    ``V_out (H+1, S)`` with ``V_out[H] = 0``; ``Q_out (H, S, A)``; ``pi_out (H, S)``.
+    """
+    H, S, A = R.shape
+    for s in range(S):
+        V_out[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        for s in range(S):
+            best = -np.inf
+            arg = 0
+            for a in range(A):
+                acc = 0.0
+                for t in range(S):
+                    acc += P[h, s, a, t] * V_out[h + 1, t]
+                q = R[h, s, a] + acc
+                Q_out[h, s, a] = q
+                if q > best:
+                    best = q
+                    arg = a
+            V_out[h, s] = best
+            pi_out[h, s] = arg
+
+
+@njit(cache=True, fastmath=_FM)
+def evaluate_episodic_dense(P, R, pi, V_out):
+    """Exact value of a stochastic policy ``pi (H, S, A)``: ``V_out (H+1, S)``."""
+    H, S, A = R.shape
+    for s in range(S):
+        V_out[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        for s in range(S):
+            v = 0.0
+            for a in range(A):
+                w = pi[h, s, a]
+                if w == 0.0:
+                    continue
+                acc = 0.0
+                for t in range(S):
+                    acc += P[h, s, a, t] * V_out[h + 1, t]
+                v += w * (R[h, s, a] + acc)
+            V_out[h, s] = v
+
+
+@njit(cache=True, parallel=True, fastmath=_FM)
+def stream_sum(X):
+    """Sum of a C-contiguous 2-D array, parallel over rows: the memory-streaming yardstick."""
+    n = X.shape[0]
+    parts = np.zeros(n)
+    for i in prange(n):
+        acc = 0.0
+        for j in range(X.shape[1]):
+            acc += X[i, j]
+        parts[i] = acc
+    return parts.sum()
