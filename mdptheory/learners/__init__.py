@@ -1,0 +1,1 @@
+"""Online exploration algorithms for episodic MDPs, one file per algorithm."""

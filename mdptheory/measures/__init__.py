@@ -1,0 +1,2 @@
+"""Exact properties of an MDP: action gaps, diameter, communication class, value and
+variance norms, hitting times."""

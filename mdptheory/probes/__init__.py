@@ -1,0 +1,2 @@
+"""Theory probes: Bellman completeness / realizability, circuit and Fourier representation
+probes."""

@@ -1,0 +1,1 @@
+"""Running learners with exact pseudo-regret accounting, bounds and analysis helpers."""
