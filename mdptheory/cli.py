@@ -1,0 +1,120 @@
+"""The ``mdptheory`` command.
+
+Subcommands
+-----------
+``solve``   solve a shipped example MDP (or an ``.npz`` file with ``P``, ``R`` and ``gamma`` or
+            ``horizon``) and print V*, the policy and the certified error bound.
+``info``    version and the numerical libraries in use.
+``list``    the shipped example MDPs and the solver methods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+__all__ = ["main", "build_parser"]
+
+
+def _examples():
+    from mdptheory.envs import textbook
+
+    return {
+        "mdptoolbox-small": (textbook.mdptoolbox_small, "MDPtoolbox small(): 2 states, 2 actions (gamma 0.9)"),
+        "puterman-two-state": (textbook.puterman_two_state, "Puterman Sec. 3.1 two-state example (gamma 0.95)"),
+        "puterman-inventory": (textbook.puterman_inventory, "Puterman Sec. 3.2 inventory problem, H = 3"),
+    }
+
+
+def _load_mdp(name: str, gamma: float | None, horizon: int | None):
+    from mdptheory.core import DiscountedMDP, EpisodicMDP
+
+    ex = _examples()
+    if name in ex:
+        fn = ex[name][0]
+        if name == "puterman-inventory":
+            return fn(horizon) if horizon is not None else fn()
+        return fn(gamma) if gamma is not None else fn()
+    if name.endswith(".npz"):
+        with np.load(name, allow_pickle=False) as z:
+            P, R = z["P"], z["R"]
+            init = z["initial"] if "initial" in z else None
+            g = gamma if gamma is not None else (float(z["gamma"]) if "gamma" in z else None)
+            H = horizon if horizon is not None else (int(z["horizon"]) if "horizon" in z else None)
+        if H is not None:
+            return EpisodicMDP(P, R, H, init if init is not None else 0)
+        if g is None:
+            raise SystemExit(f"{name}: give gamma (in the file or --gamma) or horizon")
+        return DiscountedMDP(P, R, g, init)
+    raise SystemExit(f"unknown MDP {name!r}; choose one of {sorted(ex)} or a .npz file")
+
+
+def _cmd_solve(args) -> int:
+    from mdptheory.solvers import solve
+
+    mdp = _load_mdp(args.mdp, args.gamma, args.horizon)
+    sol = solve(mdp, method=args.method, tol=args.tol)
+    np.set_printoptions(precision=6, suppress=True, linewidth=100)
+    print(f"MDP: {args.mdp}  {mdp!r}")
+    print(f"method: {sol.method}  converged: {sol.converged}  iterations: {sol.iterations}")
+    print(f"message: {sol.message}")
+    if sol.gain is not None:
+        print(f"optimal gain g*: {sol.gain:.12g}  (|gain - g*| <= {sol.error_bound:.3g})")
+        print(f"bias h: {sol.V}")
+    else:
+        V = sol.V[0] if sol.V.ndim == 2 else sol.V
+        print(f"V*: {V}" + ("  (stage 0)" if sol.V.ndim == 2 else ""))
+        print(f"certified error bound max|V - V*| <= {sol.error_bound:.3g}")
+    print(f"policy: {sol.policy[0] if sol.policy.ndim == 2 else sol.policy}")
+    return 0 if sol.converged else 1
+
+
+def _cmd_info(args) -> int:
+    import numba
+    import scipy
+
+    import mdptheory
+
+    print(f"mdptheory {mdptheory.__version__}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
+    print(f"numba threads: {numba.get_num_threads()}")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from mdptheory.solvers import DEFAULT_METHOD, DISCOUNTED_METHODS
+
+    print("example MDPs (mdptheory solve NAME):")
+    for k, (_, doc) in _examples().items():
+        print(f"  {k:22s} {doc}")
+    print("discounted methods: " + ", ".join(sorted(DISCOUNTED_METHODS) + ["rvi"]) + f" (default {DEFAULT_METHOD})")
+    print("episodic method: backward-induction")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mdptheory", description="Theory-first toolkit for tabular and linear MDPs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve an example MDP or an .npz file and print V*, policy and error bound")
+    s.add_argument("mdp", nargs="?", default="mdptoolbox-small", help="example name or .npz file")
+    s.add_argument("--method", default=None, help="vi, gs-vi, pi, mpi, lp, rvi (default: the benchmark's choice)")
+    s.add_argument("--tol", type=float, default=1e-8, help="certified accuracy (default 1e-8)")
+    s.add_argument("--gamma", type=float, default=None)
+    s.add_argument("--horizon", type=int, default=None)
+    s.set_defaults(func=_cmd_solve)
+    i = sub.add_parser("info", help="versions and threads")
+    i.set_defaults(func=_cmd_info)
+    ls = sub.add_parser("list", help="example MDPs and methods")
+    ls.set_defaults(func=_cmd_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
