@@ -65,13 +65,13 @@ def _check_dense_P(P: np.ndarray, names: str, normalize: bool) -> np.ndarray:
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
         raise ValueError(
-            f"P{list(int(i) for i in idx)} = {P[idx]!r}: transition probabilities must be finite"
+            f"P{list(int(i) for i in idx)} = {float(P[idx])!r}: transition probabilities must be finite"
         )
     neg = P < 0
     if neg.any():
         idx = tuple(np.argwhere(neg)[0])
         raise ValueError(
-            f"P{list(int(i) for i in idx)} = {P[idx]!r}: transition probabilities must be >= 0"
+            f"P{list(int(i) for i in idx)} = {float(P[idx])!r}: transition probabilities must be >= 0"
         )
     sums = P.sum(axis=-1)
     if normalize:
@@ -83,7 +83,7 @@ def _check_dense_P(P: np.ndarray, names: str, normalize: bool) -> np.ndarray:
     if off.any():
         idx = tuple(np.argwhere(off)[0])
         raise ValueError(
-            f"row {_fmt_index(idx, names)} of P sums to {sums[idx]!r}, not 1 (tolerance "
+            f"row {_fmt_index(idx, names)} of P sums to {float(sums[idx])!r}, not 1 (tolerance "
             f"{ROW_SUM_TOL:g}); pass normalize=True to rescale rows explicitly"
         )
     return P
@@ -113,13 +113,13 @@ def _check_sparse_P(P, n_rows_expected: int, S: int, A: int, stage: bool, normal
     if bad.any():
         k = int(np.argmax(bad))
         raise ValueError(
-            f"P{label(rows[k])[:-1]}, s'={P.indices[k]}) = {data[k]!r}: transition probabilities must be finite"
+            f"P{label(rows[k])[:-1]}, s'={P.indices[k]}) = {float(data[k])!r}: transition probabilities must be finite"
         )
     neg = data < 0
     if neg.any():
         k = int(np.argmax(neg))
         raise ValueError(
-            f"P{label(rows[k])[:-1]}, s'={P.indices[k]}) = {data[k]!r}: transition probabilities must be >= 0"
+            f"P{label(rows[k])[:-1]}, s'={P.indices[k]}) = {float(data[k])!r}: transition probabilities must be >= 0"
         )
     sums = np.asarray(P.sum(axis=1)).ravel()
     if normalize:
@@ -132,7 +132,7 @@ def _check_sparse_P(P, n_rows_expected: int, S: int, A: int, stage: bool, normal
     if off.any():
         row = int(np.argmax(off))
         raise ValueError(
-            f"row {label(row)} of P sums to {sums[row]!r}, not 1 (tolerance {ROW_SUM_TOL:g}); "
+            f"row {label(row)} of P sums to {float(sums[row])!r}, not 1 (tolerance {ROW_SUM_TOL:g}); "
             "pass normalize=True to rescale rows explicitly"
         )
     # read-only buffers
@@ -145,7 +145,7 @@ def _check_rewards(R: np.ndarray, names: str) -> None:
     bad = ~np.isfinite(R)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"R{list(int(i) for i in idx)} = {R[idx]!r}: rewards must be finite")
+        raise ValueError(f"R{list(int(i) for i in idx)} = {float(R[idx])!r}: rewards must be finite")
 
 
 def _check_reward_noise(R: np.ndarray, reward_noise: str, reward_std: float) -> float:
@@ -159,7 +159,7 @@ def _check_reward_noise(R: np.ndarray, reward_noise: str, reward_std: float) -> 
         if out.any():
             idx = tuple(np.argwhere(out)[0])
             raise ValueError(
-                f"R{list(int(i) for i in idx)} = {R[idx]!r}: Bernoulli rewards need means in [0, 1]"
+                f"R{list(int(i) for i in idx)} = {float(R[idx])!r}: Bernoulli rewards need means in [0, 1]"
             )
     if reward_noise != "gaussian" and reward_std != 0.0:
         raise ValueError("reward_std is only meaningful with reward_noise='gaussian'")
@@ -184,12 +184,12 @@ def _check_initial(initial, S: int, normalize: bool) -> np.ndarray:
     bad = ~np.isfinite(d) | (d < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"initial[{i}] = {d[i]!r}: an initial distribution must be finite and >= 0")
+        raise ValueError(f"initial[{i}] = {float(d[i])!r}: an initial distribution must be finite and >= 0")
     tot = d.sum()
     if normalize and tot > 0:
         d = d / tot
     elif abs(tot - 1.0) > ROW_SUM_TOL:
-        raise ValueError(f"initial distribution sums to {tot!r}, not 1 (tolerance {ROW_SUM_TOL:g})")
+        raise ValueError(f"initial distribution sums to {float(tot)!r}, not 1 (tolerance {ROW_SUM_TOL:g})")
     return _readonly(d)
 
 

@@ -80,13 +80,13 @@ def validate_policy(mdp: DiscountedMDP | EpisodicMDP, policy) -> PolicySpec:
     bad = ~np.isfinite(pi) | (pi < 0)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"policy{list(idx)} = {pi[idx]!r}: probabilities must be finite and >= 0")
+        raise ValueError(f"policy{list(idx)} = {float(pi[idx])!r}: probabilities must be finite and >= 0")
     sums = pi.sum(axis=-1)
     off = np.abs(sums - 1) > ROW_SUM_TOL
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         where = f"(h={idx[0]}, s={idx[1]})" if len(idx) == 2 else f"(s={idx[0]})"
-        raise ValueError(f"policy row {where} sums to {sums[idx]!r}, not 1")
+        raise ValueError(f"policy row {where} sums to {float(sums[idx])!r}, not 1")
     if episodic and pi.ndim == 2:
         pi = np.broadcast_to(pi, (H, S, A))
     return PolicySpec(np.ascontiguousarray(pi), False)

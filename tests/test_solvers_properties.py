@@ -1,0 +1,196 @@
+"""Property tests on random MDPs: methods agree within their certified bounds, the bound
+really bounds the distance to the policy-iteration solution, dense == CSR, stage-dependent
+episodic == the time-augmented stationary problem, evaluate(pi*) == V*, and every compiled
+kernel equals its numpy twin."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mdptheory import DiscountedMDP, EpisodicMDP, evaluate, solve
+from mdptheory.kernels import csr as kc
+from mdptheory.kernels import dense as kd
+from mdptheory.kernels import reference as ref
+
+SET = settings(max_examples=25, deadline=None)
+
+
+def random_mdp(seed, S, A, gamma, sparse_k=None):
+    rng = np.random.default_rng(seed)
+    if sparse_k is None:
+        P = rng.dirichlet(np.ones(S) * 0.5, size=(S, A))
+    else:
+        P = np.zeros((S, A, S))
+        for s in range(S):
+            for a in range(A):
+                idx = rng.choice(S, size=min(sparse_k, S), replace=False)
+                P[s, a, idx] = rng.dirichlet(np.ones(len(idx)))
+    R = rng.normal(size=(S, A))
+    return DiscountedMDP(P, R, gamma)
+
+
+mdps = st.builds(
+    random_mdp,
+    seed=st.integers(0, 10_000),
+    S=st.integers(1, 12),
+    A=st.integers(1, 4),
+    gamma=st.sampled_from([0.0, 0.5, 0.9, 0.99]),
+    sparse_k=st.sampled_from([None, 1, 2, 3]),
+)
+
+
+@SET
+@given(mdps, st.sampled_from([1e-4, 1e-8]))
+def test_all_methods_agree_within_their_bounds(mdp, tol):
+    exact = solve(mdp, method="pi", tol=1e-12)
+    assert exact.converged
+    for method in ["vi", "gs-vi", "mpi", "lp"]:
+        sol = solve(mdp, method=method, tol=tol)
+        assert sol.converged, (method, sol)
+        assert sol.error_bound <= tol
+        # the certified bound really bounds the distance to the PI solution
+        err = np.max(np.abs(sol.V - exact.V))
+        assert err <= sol.error_bound + 1e-9 * (1 + np.abs(exact.V).max()), (method, err, sol.error_bound)
+        # greedy policies are near-optimal: V^pi >= V* - 2 gamma bound / (1 - gamma) - slack
+        V_pi = evaluate(mdp, sol.policy)
+        slack = 2 * (sol.error_bound + 1e-9) / max(1 - mdp.gamma, 1e-12)
+        assert np.all(V_pi >= exact.V - slack)
+
+
+@SET
+@given(mdps)
+def test_dense_equals_csr(mdp):
+    sparse = mdp.to_sparse()
+    for method in ["vi", "gs-vi", "pi", "mpi", "lp"]:
+        a = solve(mdp, method=method, tol=1e-9)
+        b = solve(sparse, method=method, tol=1e-9)
+        np.testing.assert_allclose(a.V, b.V, atol=1e-8)
+    pi = solve(mdp, method="pi").policy
+    np.testing.assert_allclose(evaluate(mdp, pi), evaluate(sparse, pi), atol=1e-9)
+
+
+@SET
+@given(mdps)
+def test_evaluate_optimal_policy_gives_V_star(mdp):
+    sol = solve(mdp, method="mpi", tol=1e-10)
+    V_pi = evaluate(mdp, sol.policy)
+    # pi is greedy w.r.t. V with ||V - V*|| <= eps, so ||V^pi - V*|| <= 2 gamma eps / (1 - gamma)
+    np.testing.assert_allclose(V_pi, sol.V, atol=2e-10 / (1 - mdp.gamma) + 1e-9)
+    # stochastic policies: the uniform mixture of two deterministic ones is exact too
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(mdp.A), size=mdp.S)
+    P = mdp.dense_P()
+    P_pi = np.einsum("sa,sat->st", probs, P)
+    R_pi = (probs * mdp.R).sum(1)
+    direct = np.linalg.solve(np.eye(mdp.S) - mdp.gamma * P_pi, R_pi)
+    np.testing.assert_allclose(evaluate(mdp, probs), direct, atol=1e-9)
+
+
+def random_episodic(seed, S, A, H, stage):
+    rng = np.random.default_rng(seed)
+    shapeP = (H, S, A) if stage else (S, A)
+    P = rng.dirichlet(np.ones(S), size=shapeP)
+    R = rng.uniform(size=(H, S, A) if stage else (S, A))
+    return EpisodicMDP(P, R, H, rng.dirichlet(np.ones(S)))
+
+
+episodic = st.builds(random_episodic, seed=st.integers(0, 10_000), S=st.integers(1, 6),
+                     A=st.integers(1, 3), H=st.integers(1, 5), stage=st.booleans())
+
+
+def time_augmented(mdp: EpisodicMDP) -> EpisodicMDP:
+    """Stationary MDP on states (h, s) plus an absorbing terminal state."""
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    n = H * S + 1
+    P = np.zeros((n, A, n))
+    R = np.zeros((n, A))
+    P[n - 1, :, n - 1] = 1
+    for h in range(H):
+        Ph, Rh = mdp.stage_P()[h], mdp.stage_R()[h]
+        for s in range(S):
+            i = h * S + s
+            R[i] = Rh[s]
+            if h + 1 < H:
+                P[i, :, (h + 1) * S:(h + 2) * S] = Ph[s]
+            else:
+                P[i, :, n - 1] = 1
+    init = np.zeros(n)
+    init[:S] = mdp.initial
+    return EpisodicMDP(P, R, H, init)
+
+
+@SET
+@given(episodic)
+def test_stage_dependent_equals_time_augmented_stationary(mdp):
+    sol = solve(mdp)
+    aug = solve(time_augmented(mdp))
+    np.testing.assert_allclose(aug.V[0, : mdp.S], sol.V[0], atol=1e-12)
+    for h in range(mdp.horizon):
+        np.testing.assert_allclose(aug.V[h, h * mdp.S:(h + 1) * mdp.S], sol.V[h], atol=1e-12)
+    # sparse twin and exact evaluation of pi*
+    np.testing.assert_allclose(solve(mdp.to_sparse()).V, sol.V, atol=1e-12)
+    np.testing.assert_allclose(evaluate(mdp, sol.policy), sol.V, atol=1e-12)
+    np.testing.assert_allclose(evaluate(mdp.to_sparse(), sol.policy), sol.V, atol=1e-12)
+
+
+@SET
+@given(episodic)
+def test_episodic_kernels_equal_reference(mdp):
+    V = np.empty((mdp.horizon + 1, mdp.S))
+    Q = np.empty((mdp.horizon, mdp.S, mdp.A))
+    pi = np.empty((mdp.horizon, mdp.S), dtype=np.int64)
+    kd.backward_induction_dense(mdp.stage_P(), mdp.stage_R(), V, Q, pi)
+    Vr, Qr, pir = ref.backward_induction(np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R()))
+    np.testing.assert_allclose(V, Vr, atol=1e-12)
+    np.testing.assert_allclose(Q, Qr, atol=1e-12)
+    probs = np.random.default_rng(1).dirichlet(np.ones(mdp.A), size=(mdp.horizon, mdp.S))
+    Ve = np.empty_like(V)
+    kd.evaluate_episodic_dense(mdp.stage_P(), mdp.stage_R(), probs, Ve)
+    np.testing.assert_allclose(Ve, ref.evaluate_episodic(np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R()), probs), atol=1e-12)
+    csr = mdp.to_sparse().P
+    stride = mdp.S * mdp.A if mdp.stage_dependent_P else 0
+    Vc = np.empty_like(V)
+    kc.evaluate_episodic_csr(csr.indptr, csr.indices, csr.data, stride, mdp.stage_R(), probs, Vc)
+    np.testing.assert_allclose(Vc, Ve, atol=1e-12)
+
+
+@SET
+@given(mdps, st.integers(0, 1000))
+def test_discounted_kernels_equal_reference(mdp, seed):
+    rng = np.random.default_rng(seed)
+    V = rng.normal(size=mdp.S)
+    P = mdp.dense_P()
+    R, g = mdp.R, mdp.gamma
+    csr = sp.csr_matrix(P.reshape(mdp.S * mdp.A, mdp.S))
+    c = (csr.indptr, csr.indices, csr.data)
+    Vr, pir = ref.bellman_max(P, R, g, V)
+    for fn, args in [(kd.bellman_max_dense, (P, R, g)), (kc.bellman_max_csr, c + (R, g))]:
+        out, pi = np.empty(mdp.S), np.empty(mdp.S, dtype=np.int64)
+        fn(*args, V, out, pi)
+        np.testing.assert_allclose(out, Vr, atol=1e-12)
+        np.testing.assert_array_equal(pi, pir)
+    Qr = ref.bellman_q(P, R, g, V)
+    for fn, args in [(kd.bellman_q_dense, (P, R, g)), (kc.bellman_q_csr, c + (R, g))]:
+        Q = np.empty((mdp.S, mdp.A))
+        fn(*args, V, Q)
+        np.testing.assert_allclose(Q, Qr, atol=1e-12)
+    act = rng.integers(0, mdp.A, size=mdp.S)
+    Tr = ref.policy_backup(P, R, g, act, V)
+    for fn, args in [(kd.policy_backup_dense, (P, R, g)), (kc.policy_backup_csr, c + (R, g))]:
+        out = np.empty(mdp.S)
+        fn(*args, act, V, out)
+        np.testing.assert_allclose(out, Tr, atol=1e-12)
+    Vg, pig, dg = ref.gs_sweep(P, R, g, V)
+    for fn, args in [(kd.gs_sweep_dense, (P, R, g)), (kc.gs_sweep_csr, c + (R, g))]:
+        W, pi = V.copy(), np.empty(mdp.S, dtype=np.int64)
+        d = fn(*args, W, pi)
+        np.testing.assert_allclose(W, Vg, atol=1e-12)
+        np.testing.assert_array_equal(pi, pig)
+        assert abs(d - dg) < 1e-12
+
+
+def test_stream_sum_matches_numpy():
+    X = np.random.default_rng(0).normal(size=(300, 70))
+    assert abs(kd.stream_sum(X) - X.sum()) < 1e-9
