@@ -1,1 +1,16 @@
-"""Online exploration algorithms for episodic MDPs, one file per algorithm."""
+"""Online exploration algorithms for episodic MDPs, one file per algorithm.
+
+Every learner follows the protocol of :mod:`mdptheory.learners.base` (see
+``docs/learner_protocol.md``) and is run with :func:`mdptheory.run`.
+"""
+
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, check_normalization
+from mdptheory.learners.baselines import UniformRandom
+
+__all__ = [
+    "Learner",
+    "CompiledLoop",
+    "RegretBound",
+    "check_normalization",
+    "UniformRandom",
+]

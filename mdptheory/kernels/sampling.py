@@ -1,0 +1,258 @@
+r"""Numba samplers and exact episodic evaluation for the compiled learner loops.
+
+All randomness comes from a caller-provided ``numpy.random.Generator`` (numba accepts
+one as an argument and draws from the *same* bit-generator state as NumPy, so a compiled
+loop and a plain-Python loop that make the same calls in the same order see the same
+numbers). Every compiled function here has a plain-Python twin with the suffix ``_ref``
+that makes the identical sequence of draws and the identical float operations; the tests
+compare them draw for draw.
+
+Environment arrays (the layout every compiled loop receives, see
+``docs/learner_protocol.md``):
+
+* ``P`` of shape ``(HP, S, A, S)`` with ``HP`` = 1 (stationary kernel, shared by all
+  stages) or ``HP = H`` (stage-dependent); stage ``h`` uses ``P[h if HP > 1 else 0]``.
+* ``R`` of shape ``(HR, S, A)``, same convention, *mean* rewards.
+* ``noise``: integer code of the reward law, :data:`NOISE_DETERMINISTIC` (reward = mean),
+  :data:`NOISE_BERNOULLI` (reward 1 w.p. the mean, else 0) or :data:`NOISE_GAUSSIAN`
+  (mean + ``noise_std`` * standard normal).
+
+Random-number order of one environment step (fixed, documented, relied on by the tests):
+first the reward (one ``rng.random()`` for Bernoulli, one ``rng.standard_normal()`` for
+Gaussian, nothing for deterministic), then the next state (one ``rng.random()``, inverse
+CDF by a left-to-right cumulative scan of the row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "NOISE_DETERMINISTIC",
+    "NOISE_BERNOULLI",
+    "NOISE_GAUSSIAN",
+    "noise_code",
+    "categorical",
+    "categorical_ref",
+    "draw_reward",
+    "draw_reward_ref",
+    "env_step",
+    "env_step_ref",
+    "value_det",
+    "value_det_ref",
+    "value_stoch",
+    "value_stoch_ref",
+    "greedy_policy",
+    "greedy_policy_ref",
+    "record_regret_det",
+    "record_regret_stoch",
+    "stage",
+]
+
+NOISE_DETERMINISTIC = 0
+NOISE_BERNOULLI = 1
+NOISE_GAUSSIAN = 2
+
+_CODES = {"deterministic": NOISE_DETERMINISTIC, "bernoulli": NOISE_BERNOULLI, "gaussian": NOISE_GAUSSIAN}
+
+
+def noise_code(reward_noise: str) -> int:
+    """Integer code of an MDP's ``reward_noise`` law."""
+    try:
+        return _CODES[reward_noise]
+    except KeyError:
+        raise ValueError(f"reward_noise must be one of {tuple(_CODES)}, got {reward_noise!r}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# compiled samplers
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def stage(h, n):
+    """Index into a stage axis of length ``n`` (1 = stationary)."""
+    return h if n > 1 else 0
+
+
+@njit(cache=True, nogil=True)
+def categorical(rng, p):
+    r"""Draw ``i`` with probability ``p[i]`` by inverse CDF: the first ``i`` with
+    :math:`u < \sum_{j\le i} p_j`, ``u = rng.random()``. If round-off leaves ``u`` above the
+    total mass, the last index with positive mass is returned."""
+    u = rng.random()
+    acc = 0.0
+    n = p.shape[0]
+    last = 0
+    for i in range(n):
+        pi = p[i]
+        if pi > 0.0:
+            acc += pi
+            last = i
+            if u < acc:
+                return i
+    return last
+
+
+@njit(cache=True, nogil=True)
+def draw_reward(rng, mean, noise, noise_std):
+    """One reward with the given mean under the MDP's reward law (see module docstring)."""
+    if noise == 0:
+        return mean
+    if noise == 1:
+        return 1.0 if rng.random() < mean else 0.0
+    return mean + noise_std * rng.standard_normal()
+
+
+@njit(cache=True, nogil=True)
+def env_step(rng, P, R, noise, noise_std, h, s, a):
+    """One transition from ``(h, s, a)``: returns ``(reward, next_state)``; reward first,
+    then next state."""
+    r = draw_reward(rng, R[stage(h, R.shape[0]), s, a], noise, noise_std)
+    s2 = categorical(rng, P[stage(h, P.shape[0]), s, a])
+    return r, s2
+
+
+@njit(cache=True, nogil=True)
+def value_det(P, R, initial, pi, V):
+    r"""Exact :math:`\sum_s \rho(s) V^\pi_0(s)` of a deterministic policy ``pi (H, S)`` by
+    backward induction, :math:`V_h(s) = R_h(s,\pi_h(s)) + P_h(\cdot|s,\pi_h(s))\cdot V_{h+1}`;
+    ``V`` is an ``(H+1, S)`` work buffer (filled with the values)."""
+    H, S = pi.shape
+    for s in range(S):
+        V[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        Ph = P[stage(h, P.shape[0])]
+        Rh = R[stage(h, R.shape[0])]
+        for s in range(S):
+            a = pi[h, s]
+            acc = 0.0
+            for t in range(S):
+                acc += Ph[s, a, t] * V[h + 1, t]
+            V[h, s] = Rh[s, a] + acc
+    tot = 0.0
+    for s in range(S):
+        tot += initial[s] * V[0, s]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def value_stoch(P, R, initial, probs, V):
+    r"""Exact :math:`\sum_s \rho(s) V^\pi_0(s)` of a stochastic policy ``probs (H, S, A)``;
+    ``V`` is an ``(H+1, S)`` work buffer."""
+    H, S, A = probs.shape
+    for s in range(S):
+        V[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        Ph = P[stage(h, P.shape[0])]
+        Rh = R[stage(h, R.shape[0])]
+        for s in range(S):
+            v = 0.0
+            for a in range(A):
+                w = probs[h, s, a]
+                if w == 0.0:
+                    continue
+                acc = 0.0
+                for t in range(S):
+                    acc += Ph[s, a, t] * V[h + 1, t]
+                v += w * (Rh[s, a] + acc)
+            V[h, s] = v
+    tot = 0.0
+    for s in range(S):
+        tot += initial[s] * V[0, s]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def greedy_policy(Q, pi_out):
+    """``pi_out[h, s] = argmax_a Q[h, s, a]`` (ties to the lowest action, as numpy)."""
+    H, S, A = Q.shape
+    for h in range(H):
+        for s in range(S):
+            best = Q[h, s, 0]
+            arg = 0
+            for a in range(1, A):
+                if Q[h, s, a] > best:
+                    best = Q[h, s, a]
+                    arg = a
+            pi_out[h, s] = arg
+
+
+@njit(cache=True, nogil=True)
+def record_regret_det(k, eval_every, P, R, initial, v_star, pi, V, regret_out):
+    """If episode ``k`` is evaluated (``eval_every > 0`` and ``k % eval_every == 0``) store
+    the exact pseudo-regret ``v_star - value_det(pi)`` in ``regret_out[k]``."""
+    if eval_every > 0 and k % eval_every == 0:
+        regret_out[k] = v_star - value_det(P, R, initial, pi, V)
+
+
+@njit(cache=True, nogil=True)
+def record_regret_stoch(k, eval_every, P, R, initial, v_star, probs, V, regret_out):
+    """Stochastic-policy twin of :func:`record_regret_det`."""
+    if eval_every > 0 and k % eval_every == 0:
+        regret_out[k] = v_star - value_stoch(P, R, initial, probs, V)
+
+
+# ---------------------------------------------------------------------------------------
+# plain-Python twins (identical draws, identical float operations)
+# ---------------------------------------------------------------------------------------
+
+
+def categorical_ref(rng: np.random.Generator, p) -> int:
+    """Twin of :func:`categorical`."""
+    u = rng.random()
+    acc = 0.0
+    last = 0
+    for i, pi in enumerate(p):
+        pi = float(pi)
+        if pi > 0.0:
+            acc += pi
+            last = i
+            if u < acc:
+                return i
+    return last
+
+
+def draw_reward_ref(rng: np.random.Generator, mean: float, noise: int, noise_std: float) -> float:
+    """Twin of :func:`draw_reward`."""
+    if noise == NOISE_DETERMINISTIC:
+        return float(mean)
+    if noise == NOISE_BERNOULLI:
+        return 1.0 if rng.random() < mean else 0.0
+    return float(mean) + noise_std * rng.standard_normal()
+
+
+def env_step_ref(rng, P, R, noise, noise_std, h, s, a):
+    """Twin of :func:`env_step`."""
+    r = draw_reward_ref(rng, R[h if R.shape[0] > 1 else 0, s, a], noise, noise_std)
+    s2 = categorical_ref(rng, P[h if P.shape[0] > 1 else 0, s, a])
+    return r, s2
+
+
+def value_det_ref(P, R, initial, pi) -> float:
+    """Twin of :func:`value_det` (vectorised numpy)."""
+    H, S = pi.shape
+    V = np.zeros(S)
+    idx = np.arange(S)
+    for h in range(H - 1, -1, -1):
+        Ph = P[h if P.shape[0] > 1 else 0]
+        Rh = R[h if R.shape[0] > 1 else 0]
+        V = Rh[idx, pi[h]] + Ph[idx, pi[h]] @ V
+    return float(initial @ V)
+
+
+def value_stoch_ref(P, R, initial, probs) -> float:
+    """Twin of :func:`value_stoch` (vectorised numpy)."""
+    H, S, A = probs.shape
+    V = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        Ph = P[h if P.shape[0] > 1 else 0]
+        Rh = R[h if R.shape[0] > 1 else 0]
+        V = (probs[h] * (Rh + Ph @ V)).sum(axis=1)
+    return float(initial @ V)
+
+
+def greedy_policy_ref(Q) -> np.ndarray:
+    """Twin of :func:`greedy_policy`."""
+    return np.asarray(Q).argmax(axis=2).astype(np.int64)

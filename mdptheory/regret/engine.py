@@ -1,0 +1,243 @@
+r"""The regret engine: :func:`run` drives a learner on an episodic MDP over several seeds and
+returns a :class:`~mdptheory.regret.trace.RegretTrace` with the exact pseudo-regret of every
+played policy.
+
+Pseudo-regret of episode ``k`` (regret_algorithms.md section 0.1):
+
+.. math::
+    \Delta_k = \sum_s \rho(s)\,\bigl(V^*_1(s) - V^{\pi_k}_1(s)\bigr),
+
+where :math:`\pi_k` is the policy the learner plays in episode ``k`` and :math:`\rho` the
+initial law. :math:`V^*` comes from backward induction, :math:`V^{\pi_k}` from exact policy
+evaluation on the true model (cost :math:`O(HS^2)` per evaluated episode). Theorems bound
+:math:`\sum_k V^*_1(s^k_1) - V^{\pi_k}_1(s^k_1)`, whose conditional expectation given the
+past is :math:`\Delta_k`; with a deterministic initial state the two coincide.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from mdptheory.core import EpisodicMDP
+from mdptheory.kernels import sampling as ks
+from mdptheory.solvers import solve
+
+__all__ = ["run", "seed_rng", "env_arrays"]
+
+
+def seed_rng(seed: int) -> np.random.Generator:
+    """The generator of one seed: ``numpy.random.default_rng(SeedSequence(seed))`` (PCG64)."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed)))
+
+
+def env_arrays(mdp: EpisodicMDP):
+    """``(P (HP,S,A,S), R (HR,S,A), initial (S,), noise code, noise_std)`` as contiguous
+    float64 arrays for the compiled loops (``HP``/``HR`` = 1 for stationary parts)."""
+    S, A = mdp.S, mdp.A
+    P = np.ascontiguousarray(mdp.dense_P(), dtype=np.float64)
+    if P.ndim == 3:
+        P = P.reshape(1, S, A, S)
+    R = np.ascontiguousarray(mdp.R, dtype=np.float64)
+    if R.ndim == 2:
+        R = R.reshape(1, S, A)
+    init = np.ascontiguousarray(mdp.initial, dtype=np.float64)
+    return P, R, init, ks.noise_code(mdp.reward_noise), float(mdp.reward_std)
+
+
+def _seeds(seeds) -> tuple:
+    if isinstance(seeds, (bool, np.bool_)):
+        raise TypeError(f"seeds must be an int or a sequence of ints, got {seeds!r}")
+    if isinstance(seeds, (int, np.integer)):
+        if seeds < 1:
+            raise ValueError(f"seeds = {seeds}: need at least one seed")
+        return tuple(range(int(seeds)))
+    try:
+        out = tuple(int(s) for s in seeds)
+    except TypeError:
+        raise TypeError(f"seeds must be an int or a sequence of ints, got {seeds!r}") from None
+    if not out:
+        raise ValueError("seeds is empty")
+    for i, (s, raw) in enumerate(zip(out, seeds)):
+        if s != raw or s < 0:
+            raise ValueError(f"seeds[{i}] = {raw!r} is not a non-negative integer")
+    return out
+
+
+def _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar=None):
+    regret = np.full(K, np.nan)
+    rets = np.empty(K)
+    for k in range(K):
+        learner.begin_episode(k)
+        evaluated = eval_every > 0 and k % eval_every == 0
+        if evaluated:
+            pi = np.asarray(learner.policy())
+            if np.issubdtype(pi.dtype, np.integer):
+                regret[k] = v_star - ks.value_det(P, R, init, np.ascontiguousarray(pi, dtype=np.int64),
+                                                   np.empty((pi.shape[0] + 1, pi.shape[1])))
+                det = True
+            else:
+                probs = np.ascontiguousarray(pi, dtype=np.float64)
+                regret[k] = v_star - ks.value_stoch(P, R, init, probs, np.empty((pi.shape[0] + 1, pi.shape[1])))
+                det = False
+        s = ks.categorical_ref(rng, init)
+        G = 0.0
+        for h in range(H):
+            a = int(learner.act(h, s))
+            if evaluated:
+                ok = (pi[h, s] == a) if det else (pi[h, s, a] > 0)
+                if not ok:
+                    raise RuntimeError(
+                        f"{type(learner).__name__}.act(h={h}, s={s}) returned {a}, which the policy "
+                        f"reported by policy() for episode {k} does not play; act() must follow policy()"
+                    )
+            r, s2 = ks.env_step_ref(rng, P, R, noise, std, h, s, a)
+            learner.observe(h, s, a, r, s2)
+            G += r
+            s = s2
+        learner.end_episode()
+        rets[k] = G
+        if bar is not None:
+            bar.update(1)
+    return regret, rets
+
+
+def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | None = None,
+        eval_every: int = 1, progress: bool | None = None, backend: str = "auto"):
+    r"""Run ``learner`` on ``mdp`` for ``episodes`` episodes per seed and account regret exactly.
+
+    Parameters
+    ----------
+    learner : :class:`mdptheory.learners.base.Learner`
+        Any object following the learner protocol (``docs/learner_protocol.md``).
+    mdp : EpisodicMDP
+        The true environment (sparse models are densified for sampling).
+    episodes : int
+        ``K``, episodes per seed.
+    seeds : int or sequence of int
+        ``n`` means seeds ``0..n-1``. Seed ``i`` draws every random number (environment and
+        learner) from ``default_rng(SeedSequence(i))``.
+    workers : int, optional
+        Threads running seeds concurrently on the compiled path (default: all cores, capped
+        at the number of seeds). Results do not depend on it (bit-identical). The teaching
+        path always runs seeds serially.
+    eval_every : int, default 1
+        Evaluate the played policy in episodes ``k % eval_every == 0``; ``0`` turns
+        evaluation off (only for timing the learner loop). Other entries are NaN.
+    progress : bool, optional
+        tqdm progress bar; default on for long runs (``>= 1e6`` compiled or ``>= 2e4``
+        teaching-path episodes in total).
+    backend : {"auto", "compiled", "python"}
+        ``"auto"`` uses the learner's compiled loop when it has one.
+
+    Returns
+    -------
+    RegretTrace
+
+    Raises
+    ------
+    TypeError
+        If ``mdp`` is not an :class:`~mdptheory.core.EpisodicMDP`.
+    ValueError
+        For bad ``episodes``/``seeds``/``eval_every``/``backend``, or rewards outside the
+        normalisation the learner assumes (from ``learner.prepare``).
+    """
+    from mdptheory.regret.trace import RegretTrace
+
+    if not isinstance(mdp, EpisodicMDP):
+        raise TypeError(
+            f"run needs an EpisodicMDP (regret is defined per episode), got {type(mdp).__name__}"
+        )
+    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    K = int(episodes)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 0:
+        raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
+    eval_every = int(eval_every)
+    if backend not in ("auto", "compiled", "python"):
+        raise ValueError(f"backend must be 'auto', 'compiled' or 'python', got {backend!r}")
+    for m in ("reset", "policy", "act", "observe"):
+        if not callable(getattr(learner, m, None)):
+            raise TypeError(f"learner {learner!r} has no method {m}(); see docs/learner_protocol.md")
+    seed_list = _seeds(seeds)
+    n = len(seed_list)
+
+    t0 = time.perf_counter()
+    prepare = getattr(learner, "prepare", None)
+    if prepare is not None:
+        prepare(mdp, K)
+    sol = solve(mdp)
+    P, R, init, noise, std = env_arrays(mdp)
+    v_star = float(init @ sol.V[0])
+    S, A, H = mdp.S, mdp.A, mdp.H
+
+    cl = None
+    if backend != "python":
+        get = getattr(learner, "compiled", None)
+        cl = get(mdp, K) if get is not None else None
+        if cl is None and backend == "compiled":
+            raise ValueError(f"{type(learner).__name__} has no compiled loop; use backend='python'")
+
+    regret = np.full((n, K), np.nan)
+    rets = np.zeros((n, K))
+    if cl is not None:
+        if workers is None:
+            workers = os.cpu_count() or 1
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        workers = max(1, min(int(workers), n))
+        show = progress if progress is not None else n * K >= 1_000_000
+        bar = _bar(show, n, f"{type(learner).__name__} seeds")
+
+        def one(i):
+            rng = seed_rng(seed_list[i])
+            cl.loop(P, R, init, noise, std, v_star, K, eval_every, rng, cl.params, regret[i], rets[i])
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            if workers == 1:
+                for i in range(n):
+                    one(i)
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as ex:
+                    list(ex.map(one, range(n)))
+        finally:
+            if bar is not None:
+                bar.close()
+        used_backend = "compiled"
+    else:
+        workers = 1
+        show = progress if progress is not None else n * K >= 20_000
+        bar = _bar(show, n * K, f"{type(learner).__name__} episodes")
+        try:
+            for i in range(n):
+                rng = seed_rng(seed_list[i])
+                learner.reset(S, A, H, rng)
+                regret[i], rets[i] = _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        used_backend = "python"
+    wall = time.perf_counter() - t0
+    cfg = learner.config() if callable(getattr(learner, "config", None)) else {}
+    regret.flags.writeable = False
+    rets.flags.writeable = False
+    return RegretTrace(
+        pseudo_regret=regret, returns=rets, seeds=seed_list, wall_time=wall,
+        learner=type(learner).__name__, config=cfg, S=S, A=A, H=H, v_star=v_star,
+        eval_every=eval_every, backend=used_backend, workers=workers,
+    )
+
+
+def _bar(show: bool, total: int, desc: str):
+    if not show:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, desc=desc, leave=False)
