@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP, validate_policy
 from mdptheory.solvers import Solution, evaluate, solve
+from mdptheory.regret import RegretTrace, run
 
 __all__ = [
     "__version__",
@@ -18,4 +19,6 @@ __all__ = [
     "Solution",
     "solve",
     "evaluate",
+    "run",
+    "RegretTrace",
 ]
