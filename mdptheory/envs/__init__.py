@@ -4,5 +4,10 @@ Every docstring states the family's origin and exact dynamics.
 """
 
 from mdptheory.envs.textbook import mdptoolbox_small, puterman_inventory, puterman_two_state
+from mdptheory.envs.riverswim import riverswim
+from mdptheory.envs.chains import chain, combination_lock
+from mdptheory.envs.deterministic import deterministic, is_deterministic, stochastic_twin
 
 __all__ = ["puterman_two_state", "puterman_inventory", "mdptoolbox_small"]
+__all__ += ["riverswim", "chain", "combination_lock", "deterministic", "is_deterministic",
+            "stochastic_twin"]
