@@ -48,6 +48,8 @@ __all__ = [
     "record_regret_det",
     "record_regret_stoch",
     "stage",
+    "plan_stationary",
+    "plan_stationary_ref",
 ]
 
 NOISE_DETERMINISTIC = 0
@@ -194,6 +196,31 @@ def record_regret_stoch(k, eval_every, P, R, initial, v_star, probs, V, regret_o
         regret_out[k] = v_star - value_stoch(P, R, initial, probs, V)
 
 
+@njit(cache=True, nogil=True)
+def plan_stationary(P, R, H, V, Q, pi):
+    r"""Backward induction with a stationary model ``P (S, A, S)``, ``R (S, A)`` over ``H``
+    stages: :math:`Q_h = R + P V_{h+1}`, :math:`V_h=\max_a Q_h`; writes ``V (H+1, S)``,
+    ``Q (H, S, A)``, ``pi (H, S)`` (ties to the lowest action)."""
+    S, A = R.shape
+    for s in range(S):
+        V[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        for s in range(S):
+            best = -np.inf
+            arg = 0
+            for a in range(A):
+                acc = 0.0
+                for t in range(S):
+                    acc += P[s, a, t] * V[h + 1, t]
+                q = R[s, a] + acc
+                Q[h, s, a] = q
+                if q > best:
+                    best = q
+                    arg = a
+            V[h, s] = best
+            pi[h, s] = arg
+
+
 # ---------------------------------------------------------------------------------------
 # plain-Python twins (identical draws, identical float operations)
 # ---------------------------------------------------------------------------------------
@@ -256,3 +283,14 @@ def value_stoch_ref(P, R, initial, probs) -> float:
 def greedy_policy_ref(Q) -> np.ndarray:
     """Twin of :func:`greedy_policy`."""
     return np.asarray(Q).argmax(axis=2).astype(np.int64)
+
+
+def plan_stationary_ref(P, R, H):
+    """Twin of :func:`plan_stationary`; returns ``(V, Q, pi)``."""
+    S, A = R.shape
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    for h in range(H - 1, -1, -1):
+        Q[h] = R + P @ V[h + 1]
+        V[h] = Q[h].max(axis=1)
+    return V, Q, Q.argmax(axis=2).astype(np.int64)

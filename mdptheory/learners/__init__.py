@@ -5,12 +5,20 @@ Every learner follows the protocol of :mod:`mdptheory.learners.base` (see
 """
 
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, check_normalization
-from mdptheory.learners.baselines import UniformRandom
+from mdptheory.learners.baselines import CertaintyEquivalence, EpsilonGreedyQLearning, UniformRandom
+from mdptheory.learners.optimistic_q import OptimisticQLearning
+from mdptheory.learners.psrl import PSRL
+from mdptheory.learners.ucbvi import UCBVI
 
 __all__ = [
     "Learner",
     "CompiledLoop",
     "RegretBound",
     "check_normalization",
+    "UCBVI",
+    "OptimisticQLearning",
+    "PSRL",
+    "EpsilonGreedyQLearning",
+    "CertaintyEquivalence",
     "UniformRandom",
 ]

@@ -1,0 +1,251 @@
+r"""Optimistic Q-learning with UCB-Hoeffding / UCB-Bernstein bonuses (Jin, Allen-Zhu, Bubeck
+& Jordan, NeurIPS 2018, "Is Q-learning provably efficient?", arXiv 1807.03765).
+
+Setting: stage-dependent transitions (INHOM), per-step rewards in [0, 1] (N1), model-free,
+memory :math:`O(SAH)`. At step ``h`` of every episode, in state ``x`` with ``a`` greedy for
+:math:`Q_h(x,\cdot)` (ties to the lowest index), after observing ``r`` and ``x'``:
+
+.. math::
+    t = N_h(x,a) \leftarrow N_h(x,a)+1,\quad \alpha_t=\frac{H+1}{H+t},\quad
+    Q_h(x,a)\leftarrow(1-\alpha_t)Q_h(x,a)+\alpha_t\bigl(r+V_{h+1}(x')+b_t\bigr),\quad
+    V_h(x)\leftarrow\min\bigl(H,\max_{a'}Q_h(x,a')\bigr),
+
+initialised :math:`Q_h=V_h=H`, :math:`V_{H+1}=0`, :math:`\iota=\ln(SAT/p)`:
+
+* Hoeffding (Algorithm 1): :math:`b_t = c\sqrt{H^3\iota/t}`;
+* Bernstein (Algorithm 2): with :math:`W_t` the empirical variance of the *stored* next
+  values :math:`V_{h+1}(x')` seen at the ``t`` visits,
+  :math:`\beta_t=\min\{c_1(\sqrt{\tfrac{H}{t}(W_t+H)\iota}+\sqrt{H^7SA}\,\iota/t),\ c_2\sqrt{H^3\iota/t}\}`
+  and :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`.
+
+The update rule, learning rate and bonus shapes are the paper's ([V] in
+``regret_algorithms.md`` section 2). The paper leaves ``c, c1, c2`` as unspecified absolute
+constants: the defaults ``c = c1 = c2 = 1`` are a reconstruction ([P]); ``bonus_scale``
+multiplies the bonus. Note the weighting: the *old* value gets :math:`1-\alpha_t` and the
+target :math:`\alpha_t` (the first visit, :math:`\alpha_1=1`, overwrites the initial ``H``).
+
+Because :math:`Q_h` changes only at step ``h`` (after acting at step ``h``), the policy played
+in episode ``k`` is the greedy policy of the Q-table at the start of the episode; the
+engine evaluates exactly that policy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
+
+__all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
+
+_BONUS = {"hoeffding": 0, "bernstein": 1}
+
+
+def learning_rate(H: int, t) -> np.ndarray:
+    r""":math:`\alpha_t=(H+1)/(H+t)` (Jin et al. 2018, Section 3)."""
+    return (H + 1.0) / (H + np.asarray(t, dtype=float))
+
+
+def learning_rate_weights(H: int, t: int) -> np.ndarray:
+    r"""Weights :math:`\alpha_t^0=\prod_{j=1}^t(1-\alpha_j)` and
+    :math:`\alpha_t^i=\alpha_i\prod_{j=i+1}^t(1-\alpha_j)`, ``i = 0..t`` (index ``i``).
+
+    After ``t`` visits :math:`Q=\alpha_t^0 H+\sum_{i=1}^t\alpha_t^i(r_i+V(x'_i)+b_i)`.
+    Jin et al. 2018, Lemma 4.1 states :math:`\sum_{i=1}^t\alpha_t^i=1`,
+    :math:`\max_i\alpha_t^i\le 2H/t`, :math:`\sum_i(\alpha_t^i)^2\le2H/t`,
+    :math:`\sum_{t\ge i}\alpha_t^i=1+1/H` and
+    :math:`1/\sqrt t\le\sum_i\alpha_t^i/\sqrt i\le2/\sqrt t`."""
+    if t < 0:
+        raise ValueError(f"t must be >= 0, got {t}")
+    alpha = learning_rate(H, np.arange(1, t + 1))
+    w = np.empty(t + 1)
+    # suffix products of (1 - alpha_j), j = i+1..t
+    one_minus = 1.0 - alpha
+    suffix = np.ones(t + 1)
+    for i in range(t - 1, -1, -1):
+        suffix[i] = suffix[i + 1] * one_minus[i]
+    w[0] = suffix[0]
+    w[1:] = alpha * suffix[1:]
+    return w
+
+
+@njit(cache=True, nogil=True)
+def _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA):
+    """One optimistic Q-learning update (shared by the loop; mirrors ``_update_ref``)."""
+    Hf = float(H)
+    N[h, s, a] += 1.0
+    t = N[h, s, a]
+    alpha = (Hf + 1.0) / (Hf + t)
+    vnext = V[h + 1, s2]
+    if bonus == 0:
+        b = c * math.sqrt(Hf * Hf * Hf * iota / t)
+    else:
+        Ms[h, s, a] += vnext
+        M2s[h, s, a] += vnext * vnext
+        mu = Ms[h, s, a] / t
+        W = M2s[h, s, a] / t - mu * mu
+        if W < 0.0:
+            W = 0.0
+        b1 = c1 * (math.sqrt(Hf / t * (W + Hf) * iota) + math.sqrt(Hf ** 7 * SA) * iota / t)
+        b2 = c2 * math.sqrt(Hf * Hf * Hf * iota / t)
+        beta = b1 if b1 < b2 else b2
+        b = (beta - (1.0 - alpha) * bprev[h, s, a]) / (2.0 * alpha)
+        bprev[h, s, a] = beta
+    Q[h, s, a] = (1.0 - alpha) * Q[h, s, a] + alpha * (r + vnext + scale * b)
+    A = Q.shape[2]
+    best = Q[h, s, 0]
+    arg = 0
+    for j in range(1, A):
+        if Q[h, s, j] > best:
+            best = Q[h, s, j]
+            arg = j
+    pi[h, s] = arg
+    V[h, s] = best if best < Hf else Hf
+
+
+@njit(cache=True, nogil=True)
+def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
+               regret_out, returns_out):
+    H, bonus, scale, iota, c, c1, c2 = params
+    S = P.shape[1]
+    A = P.shape[2]
+    Q = np.full((H, S, A), float(H))
+    V = np.zeros((H + 1, S))
+    for h in range(H):
+        for s in range(S):
+            V[h, s] = float(H)
+    N = np.zeros((H, S, A))
+    Ms = np.zeros((H, S, A))
+    M2s = np.zeros((H, S, A))
+    bprev = np.zeros((H, S, A))
+    pi = np.zeros((H, S), dtype=np.int64)
+    Vb = np.empty((H + 1, S))
+    SA = float(S * A)
+    for k in range(K):
+        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
+        s = categorical(rng, initial)
+        G = 0.0
+        for h in range(H):
+            a = pi[h, s]
+            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+            G += r
+            _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA)
+            s = s2
+        returns_out[k] = G
+
+
+class OptimisticQLearning(Learner):
+    r"""Q-learning with UCB-Hoeffding or UCB-Bernstein exploration (Jin et al. 2018).
+
+    Parameters
+    ----------
+    bonus : {"hoeffding", "bernstein"}
+    delta : float in (0, 1)
+        Failure probability ``p`` in :math:`\iota=\ln(SAT/p)`.
+    c, c1, c2 : float
+        The paper's absolute constants (reconstruction: 1 by default).
+    bonus_scale : float > 0
+        Multiplies the bonus ``b_t``.
+
+    Notes
+    -----
+    N1 (per-step rewards in [0, 1]); INHOM (per-stage counts; a stationary MDP is simply not
+    pooled across stages). Cost :math:`O(A)` per step plus the engine's :math:`O(HS^2)`
+    exact evaluation per evaluated episode.
+    """
+
+    name = "OptQL"
+    normalization = "N1"
+
+    def __init__(self, bonus: str = "hoeffding", delta: float = 0.05, c: float = 1.0,
+                 c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0):
+        if bonus not in _BONUS:
+            raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
+        if not (0.0 < float(delta) < 1.0):
+            raise ValueError(f"delta must be in (0, 1), got {delta!r}")
+        for nm, v in (("c", c), ("c1", c1), ("c2", c2), ("bonus_scale", bonus_scale)):
+            if not (math.isfinite(float(v)) and float(v) >= 0.0):
+                raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
+        self.bonus = bonus
+        self.delta = float(delta)
+        self.c, self.c1, self.c2 = float(c), float(c1), float(c2)
+        self.bonus_scale = float(bonus_scale)
+
+    def _iota(self, S, A, H, K):
+        return math.log(S * A * K * H / self.delta)
+
+    def reset(self, S, A, H, rng):
+        super().reset(S, A, H, rng)
+        self._iota_v = self._iota(S, A, H, self._K)
+        self._Q = np.full((H, S, A), float(H))
+        self._V = np.zeros((H + 1, S))
+        self._V[:H] = float(H)
+        self._N = np.zeros((H, S, A))
+        self._Ms = np.zeros((H, S, A))
+        self._M2s = np.zeros((H, S, A))
+        self._bprev = np.zeros((H, S, A))
+        self._pi = np.zeros((H, S), dtype=np.int64)
+
+    def begin_episode(self, k):
+        # the played policy: greedy at the start of the episode (copy, since updates at
+        # step h change pi[h] for the *next* episode)
+        self._played = self._pi.copy()
+
+    def policy(self):
+        return self._played
+
+    def act(self, h, s):
+        return int(self._pi[h, s])
+
+    def observe(self, h, s, a, r, s_next):
+        H = self._H
+        self._N[h, s, a] += 1.0
+        t = self._N[h, s, a]
+        alpha = (H + 1.0) / (H + t)
+        vnext = self._V[h + 1, s_next]
+        if self.bonus == "hoeffding":
+            b = self.c * math.sqrt(float(H) ** 3 * self._iota_v / t)
+        else:
+            self._Ms[h, s, a] += vnext
+            self._M2s[h, s, a] += vnext * vnext
+            mu = self._Ms[h, s, a] / t
+            W = max(self._M2s[h, s, a] / t - mu * mu, 0.0)
+            b1 = self.c1 * (math.sqrt(H / t * (W + H) * self._iota_v)
+                            + math.sqrt(float(H) ** 7 * self._S * self._A) * self._iota_v / t)
+            b2 = self.c2 * math.sqrt(float(H) ** 3 * self._iota_v / t)
+            beta = min(b1, b2)
+            b = (beta - (1.0 - alpha) * self._bprev[h, s, a]) / (2.0 * alpha)
+            self._bprev[h, s, a] = beta
+        self._Q[h, s, a] = (1.0 - alpha) * self._Q[h, s, a] + alpha * (r + vnext + self.bonus_scale * b)
+        self._pi[h, s] = int(np.argmax(self._Q[h, s]))
+        self._V[h, s] = min(float(H), float(self._Q[h, s].max()))
+
+    def compiled(self, mdp, episodes):
+        iota = self._iota(mdp.S, mdp.A, mdp.H, int(episodes))
+        return CompiledLoop(_optq_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, iota,
+                                         self.c, self.c1, self.c2))
+
+    def bound(self, S, A, H, K, delta=None):
+        r"""Jin et al. 2018: Theorem 1 (Hoeffding) :math:`H^2SA+\sqrt{H^4SAT\iota}`, Theorem 2
+        (Bernstein) :math:`\sqrt{H^3SAT\iota^2}+\sqrt{H^9S^3A^3}\,\iota^2`, :math:`T=KH`,
+        :math:`\iota=\ln(SAT/\delta)`. The paper proves these up to an unspecified absolute
+        constant (set to 1 here: ``explicit_constants=False``). N1, INHOM."""
+        delta = self.delta if delta is None else delta
+        _check_dims(S, A, H, delta)
+        K = _as_K(K)
+        T = K * H
+        iota = np.log(S * A * T / delta)
+        if self.bonus == "hoeffding":
+            lead = np.sqrt(H ** 4 * S * A * T * iota)
+            low = float(H ** 2 * S * A) + 0.0 * lead
+            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 1 (UCB-Hoeffding), O(.)"
+        else:
+            lead = np.sqrt(H ** 3 * S * A * T * iota ** 2)
+            low = np.sqrt(float(H) ** 9 * S ** 3 * A ** 3) * iota ** 2
+            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 2 (UCB-Bernstein), O(.)"
+        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
+                           setting="INHOM", theorem=thm, explicit_constants=False,
+                           holds_with_probability=1.0 - float(delta))

@@ -1,0 +1,284 @@
+r"""UCBVI (Azar, Osband & Munos, ICML 2017, "Minimax Regret Bounds for Reinforcement
+Learning", arXiv 1703.05449): upper-confidence value iteration with the Chernoff-Hoeffding
+(UCBVI-CH, Algorithm 3) or Bernstein-Freedman (UCBVI-BF, Algorithm 4) bonus.
+
+Setting (the paper's): time-homogeneous transitions (HOM), known deterministic mean rewards
+:math:`r(x,a)\in[0,1]` (N1), ``K`` episodes, ``T = KH`` steps. Per episode ``k`` (replan
+every episode, counts pooled over all stages of finished episodes):
+
+.. math::
+    Q_h(x,a) = \min\Bigl(Q^{k-1}_h(x,a),\ H,\ r(x,a) + \hat P(\cdot|x,a)\cdot V_{h+1}
+               + b_h(x,a)\Bigr),\qquad V_h(x)=\max_a Q_h(x,a),
+
+with :math:`Q_h(x,a)=H` for unvisited pairs, :math:`L=\ln(5SAT/\delta)` and
+
+* CH: :math:`b(x,a) = 7HL/\sqrt{n(x,a)}`;
+* BF: :math:`b_h(x,a)=\sqrt{8L\,\mathrm{Var}_{\hat P}(V_{h+1})/n}+\frac{14HL}{3n}
+  +\sqrt{8\sum_y\hat P(y)\min(10^4H^3S^2AL^2/m_{h+1}(y),\,H^2)/n}`, where
+  :math:`m_{h+1}(y)` counts finished-episode visits of ``y`` at stage ``h+1`` (the term is
+  :math:`H^2` when :math:`m_{h+1}(y)=0`).
+
+Everything above is the paper's (tagged [V] in ``regret_algorithms.md`` section 1). Choices
+of ours (reconstructions, see ``proofs_notes/ucbvi.md``): the third BF term is set to 0 at
+the last stage, where :math:`V_{H+1}=V^*_{H+1}=0` so the variance it controls is exactly 0;
+``bonus_scale`` multiplies the whole bonus (1 = theory mode); ties go to the lowest action.
+
+Bounds (``bound``): Theorem 1 (CH) :math:`20HL'\sqrt{SAT}+250H^2S^2AL'^2`, Theorem 2 (BF)
+:math:`30HL'\sqrt{SAK}+2500H^2S^2AL'^2+4H^{3/2}\sqrt{KL'}`, :math:`L'=\ln(5HSAT/\delta)`,
+with probability at least :math:`1-\delta`, N1 scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
+
+__all__ = ["UCBVI", "ucbvi_plan_ref"]
+
+_BONUS = {"hoeffding": 0, "bernstein": 1}
+
+
+@njit(cache=True, nogil=True)
+def _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi):
+    """Optimistic backward induction (one episode's plan); writes Q, V, pi; Qprev <- Q."""
+    S, A = n.shape
+    Hf = float(H)
+    for s in range(S):
+        V[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        hr = h if Rk.shape[0] > 1 else 0
+        for x in range(S):
+            best = -np.inf
+            arg = 0
+            for a in range(A):
+                cnt = n[x, a]
+                if cnt == 0.0:
+                    q = Hf
+                else:
+                    mean = 0.0
+                    sq = 0.0
+                    for y in range(S):
+                        w = N[x, a, y]
+                        if w != 0.0:
+                            vy = V[h + 1, y]
+                            mean += w * vy
+                            sq += w * vy * vy
+                    mean /= cnt
+                    if bonus == 0:
+                        b = 7.0 * Hf * L / math.sqrt(cnt)
+                    else:
+                        var = sq / cnt - mean * mean
+                        if var < 0.0:
+                            var = 0.0
+                        third = 0.0
+                        if h < H - 1:
+                            acc = 0.0
+                            for y in range(S):
+                                w = N[x, a, y]
+                                if w != 0.0:
+                                    my = m[h + 1, y]
+                                    t = Hf * Hf
+                                    if my > 0.0:
+                                        t2 = c3 / my
+                                        if t2 < t:
+                                            t = t2
+                                    acc += (w / cnt) * t
+                            third = math.sqrt(8.0 * acc / cnt)
+                        b = math.sqrt(8.0 * L * var / cnt) + 14.0 * Hf * L / (3.0 * cnt) + third
+                    q = Rk[hr, x, a] + mean + scale * b
+                    if q > Hf:
+                        q = Hf
+                    if Qprev[h, x, a] < q:
+                        q = Qprev[h, x, a]
+                Q[h, x, a] = q
+                Qprev[h, x, a] = q
+                if q > best:
+                    best = q
+                    arg = a
+            V[h, x] = best
+            pi[h, x] = arg
+
+
+@njit(cache=True, nogil=True)
+def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
+                regret_out, returns_out):
+    H, bonus, scale, L, c3, Rk = params
+    S = P.shape[1]
+    A = P.shape[2]
+    N = np.zeros((S, A, S))
+    n = np.zeros((S, A))
+    m = np.zeros((H + 1, S))
+    Qprev = np.full((H, S, A), float(H))
+    Q = np.empty((H, S, A))
+    V = np.empty((H + 1, S))
+    Vb = np.empty((H + 1, S))
+    pi = np.empty((H, S), dtype=np.int64)
+    xs = np.empty(H + 1, dtype=np.int64)
+    acts = np.empty(H, dtype=np.int64)
+    for k in range(K):
+        _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi)
+        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
+        s = categorical(rng, initial)
+        G = 0.0
+        for h in range(H):
+            a = pi[h, s]
+            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+            G += r
+            xs[h] = s
+            acts[h] = a
+            s = s2
+        xs[H] = s
+        returns_out[k] = G
+        for h in range(H):
+            N[xs[h], acts[h], xs[h + 1]] += 1.0
+            n[xs[h], acts[h]] += 1.0
+            m[h, xs[h]] += 1.0
+        m[H, xs[H]] += 1.0
+
+
+def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev):
+    """Plain-numpy twin of the compiled planning step; returns ``(Q, V, pi)`` (``Qprev`` is
+    not modified; the caller replaces it by ``Q``)."""
+    S, A = n.shape
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    visited = n > 0
+    cnt = np.where(visited, n, 1.0)
+    Phat = N / cnt[:, :, None]
+    for h in range(H - 1, -1, -1):
+        Vn = V[h + 1]
+        mean = Phat @ Vn
+        if bonus == "hoeffding":
+            b = 7.0 * H * L / np.sqrt(cnt)
+        else:
+            var = np.maximum(Phat @ (Vn * Vn) - mean * mean, 0.0)
+            if h < H - 1:
+                mm = m[h + 1]
+                t = np.full(S, float(H * H))
+                pos = mm > 0
+                t[pos] = np.minimum(c3 / mm[pos], H * H)
+                third = np.sqrt(8.0 * (Phat @ t) / cnt)
+            else:
+                third = 0.0
+            b = np.sqrt(8.0 * L * var / cnt) + 14.0 * H * L / (3.0 * cnt) + third
+        Rh = Rk[h if Rk.shape[0] > 1 else 0]
+        q = np.minimum(np.minimum(Rh + mean + scale * b, float(H)), Qprev[h])
+        Q[h] = np.where(visited, q, float(H))
+        V[h] = Q[h].max(axis=1)
+    return Q, V, Q.argmax(axis=2).astype(np.int64)
+
+
+class UCBVI(Learner):
+    r"""UCBVI-CH / UCBVI-BF of Azar, Osband & Munos (2017); see the module docstring.
+
+    Parameters
+    ----------
+    bonus : {"hoeffding", "bernstein"}
+        ``"hoeffding"`` = UCBVI-CH (Theorem 1), ``"bernstein"`` = UCBVI-BF (Theorem 2).
+    delta : float in (0, 1)
+        Confidence parameter of :math:`L=\ln(5SAT/\delta)`.
+    bonus_scale : float > 0
+        Multiplies the bonus; 1.0 (default) is theory mode, the only mode comparable with
+        :meth:`bound`.
+
+    Notes
+    -----
+    Normalisation N1 (per-step rewards in [0, 1]); HOM transitions (a stage-dependent ``P``
+    is rejected: augment the state with the stage instead). The mean rewards are *known*
+    (read from the MDP in :meth:`prepare`), as in the paper. Cost per episode
+    :math:`O(HS^2A)`, memory :math:`O(S^2A+HSA)`.
+    """
+
+    name = "UCBVI"
+    normalization = "N1"
+
+    def __init__(self, bonus: str = "bernstein", delta: float = 0.05, bonus_scale: float = 1.0):
+        if bonus not in _BONUS:
+            raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
+        if not (0.0 < float(delta) < 1.0):
+            raise ValueError(f"delta must be in (0, 1), got {delta!r}")
+        if not (float(bonus_scale) > 0.0 and math.isfinite(float(bonus_scale))):
+            raise ValueError(f"bonus_scale must be a finite number > 0, got {bonus_scale!r}")
+        self.bonus = bonus
+        self.delta = float(delta)
+        self.bonus_scale = float(bonus_scale)
+
+    @property
+    def name_variant(self) -> str:
+        return "UCBVI-CH" if self.bonus == "hoeffding" else "UCBVI-BF"
+
+    def prepare(self, mdp, episodes):
+        super().prepare(mdp, episodes)
+        if mdp.stage_dependent_P:
+            raise ValueError(
+                "UCBVI assumes time-homogeneous transitions (HOM) but the MDP has a "
+                "stage-dependent P; augment the state with the stage index (S -> S*H)"
+            )
+        self._Rk = np.ascontiguousarray(mdp.R if mdp.R.ndim == 3 else mdp.R[None], dtype=np.float64)
+
+    def _constants(self, S, A, H, K):
+        T = K * H
+        L = math.log(5.0 * S * A * T / self.delta)
+        c3 = 1e4 * H ** 3 * S ** 2 * A * L ** 2
+        return L, c3
+
+    def reset(self, S, A, H, rng):
+        super().reset(S, A, H, rng)
+        self._L, self._c3 = self._constants(S, A, H, self._K)
+        self._N = np.zeros((S, A, S))
+        self._n = np.zeros((S, A))
+        self._m = np.zeros((H + 1, S))
+        self._Qprev = np.full((H, S, A), float(H))
+        self._traj = []
+
+    def begin_episode(self, k):
+        Q, V, pi = ucbvi_plan_ref(self._N, self._n, self._m, self._Rk, self._H, self.bonus,
+                                  self.bonus_scale, self._L, self._c3, self._Qprev)
+        self._Qprev = Q
+        self._Q, self._V, self._pi = Q, V, pi
+        self._traj = []
+
+    def policy(self):
+        return self._pi
+
+    def act(self, h, s):
+        return int(self._pi[h, s])
+
+    def observe(self, h, s, a, r, s_next):
+        self._traj.append((h, s, a, s_next))
+
+    def end_episode(self):
+        for h, s, a, s2 in self._traj:
+            self._N[s, a, s2] += 1.0
+            self._n[s, a] += 1.0
+            self._m[h, s] += 1.0
+        self._m[self._H, self._traj[-1][3]] += 1.0
+
+    def compiled(self, mdp, episodes):
+        L, c3 = self._constants(mdp.S, mdp.A, mdp.H, int(episodes))
+        return CompiledLoop(_ucbvi_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, L, c3, self._Rk))
+
+    def bound(self, S, A, H, K, delta=None):
+        r"""Theorem 1 (CH) / Theorem 2 (BF) of Azar et al. 2017, explicit constants, N1, HOM,
+        w.p. :math:`\ge 1-\delta`; :math:`L'=\ln(5HSAT/\delta)`, :math:`T=KH`."""
+        delta = self.delta if delta is None else delta
+        _check_dims(S, A, H, delta)
+        K = _as_K(K)
+        T = K * H
+        Lp = np.log(5.0 * H * S * A * T / delta)
+        if self.bonus == "hoeffding":
+            lead = 20.0 * H * Lp * np.sqrt(S * A * T)
+            low = 250.0 * H ** 2 * S ** 2 * A * Lp ** 2
+            thm = "Azar, Osband & Munos 2017, Theorem 1 (UCBVI-CH)"
+        else:
+            lead = 30.0 * H * Lp * np.sqrt(S * A * K)
+            low = 2500.0 * H ** 2 * S ** 2 * A * Lp ** 2 + 4.0 * H ** 1.5 * np.sqrt(K * Lp)
+            thm = "Azar, Osband & Munos 2017, Theorem 2 (UCBVI-BF)"
+        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
+                           setting="HOM", theorem=thm, explicit_constants=True,
+                           holds_with_probability=1.0 - float(delta))
