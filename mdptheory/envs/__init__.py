@@ -11,3 +11,9 @@ from mdptheory.envs.deterministic import deterministic, is_deterministic, stocha
 __all__ = ["puterman_two_state", "puterman_inventory", "mdptoolbox_small"]
 __all__ += ["riverswim", "chain", "combination_lock", "deterministic", "is_deterministic",
             "stochastic_twin"]
+from mdptheory.envs.bitstring import (
+    BitstringFamily, BitstringMDP, BitstringSolution, Circuit, CircuitBuilder, bitstring_family,
+    collect_bet, local_threshold_bet, majority_bet, parity_bet,
+)
+__all__ += ["parity_bet", "majority_bet", "collect_bet", "local_threshold_bet", "bitstring_family",
+            "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder"]
