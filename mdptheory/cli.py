@@ -6,6 +6,9 @@ Subcommands
             ``horizon``) and print V*, the policy and the certified error bound.
 ``info``    version and the numerical libraries in use.
 ``list``    the shipped example MDPs and the solver methods.
+``run``     run a study (TOML): records under ``DIR/records/``, ``DIR/table.csv`` and figures
+            under ``DIR/figures/``; resumable (finished records are skipped).
+``plot``    redraw the table and figures of a results directory.
 """
 
 from __future__ import annotations
@@ -94,6 +97,70 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _finish_study(out, figures: bool = True) -> int:
+    """Tables (printed and written) and figures of a results directory."""
+    import warnings
+    from pathlib import Path
+
+    from mdptheory.sweeps import load_results, markdown_table, scaling_fits, summarize, write_scaling_table, write_tables
+
+    res = load_results(out)
+    st = res.study
+    rows = summarize(res)
+    if not rows:
+        print(f"{out}: no records yet; nothing to tabulate", file=sys.stderr)
+        return 1
+    kinds = tuple(st.outputs.tables) or ("csv",)
+    if "csv" not in kinds:
+        kinds = ("csv",) + kinds  # table.csv is always written (acceptance name)
+    paths = write_tables(rows, out, kinds, level=st.outputs.level)
+    print(markdown_table(rows, st.outputs.level))
+    if "scaling" in st.outputs.figures:
+        fits = [f for a in st.outputs.scaling for f in scaling_fits(res, a)]
+        if fits:
+            paths.append(write_scaling_table(fits, out))
+    if not res.complete:
+        n = sum(len(r.missing) for r in res.values())
+        print(f"note: {n} record(s) missing; the table and figures use the seeds present", file=sys.stderr)
+    if figures and st.outputs.figures:
+        from mdptheory.plots.regret import draw_figures
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # tight_layout chatter
+            paths += draw_figures(res)
+    print("wrote: " + ", ".join(str(Path(p).relative_to(Path(out))) if Path(p).is_relative_to(Path(out)) else str(p) for p in paths))
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from pathlib import Path
+
+    from mdptheory.sweeps import ConfigError, load_config, run_sweep
+
+    try:
+        study = load_config(args.study)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path("results") / study.name
+    if args.workers is not None and args.workers < 1:
+        print(f"--workers = {args.workers} must be >= 1", file=sys.stderr)
+        return 2
+    rep = run_sweep(study, out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
+    print(f"{rep.n_computed} record(s) computed, {rep.n_skipped} reused, {len(rep.corrupt)} corrupt recomputed "
+          f"in {rep.wall_time:.1f}s ({rep.executor}, {rep.workers} worker(s)); results in {out}")
+    return _finish_study(out, figures=not args.no_figures)
+
+
+def _cmd_plot(args) -> int:
+    from pathlib import Path
+
+    if not (Path(args.results) / "study.json").exists():
+        print(f"{args.results}: not a results directory (no study.json)", file=sys.stderr)
+        return 2
+    return _finish_study(args.results)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mdptheory", description="Theory-first toolkit for tabular and linear MDPs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_cmd_info)
     ls = sub.add_parser("list", help="example MDPs and methods")
     ls.set_defaults(func=_cmd_list)
+    r = sub.add_parser("run", help="run a study (TOML): records, table.csv and figures under --out")
+    r.add_argument("study", help="study file, e.g. experiments/quickstart.toml")
+    r.add_argument("--out", default=None, help="results directory (default results/<study name>)")
+    r.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores; 1 = serial)")
+    r.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://host:port (pip install mdptheory[dask])")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
+    r.set_defaults(func=_cmd_run)
+    pl = sub.add_parser("plot", help="redraw table.csv and figures of a results directory")
+    pl.add_argument("results", help="the --out directory of `mdptheory run`")
+    pl.set_defaults(func=_cmd_plot)
     return p
 
 

@@ -1,0 +1,521 @@
+r"""Load a results directory and summarise it.
+
+* :func:`load_results` -- the stored arrays, stacked per configuration (numpy), with
+  :meth:`Results.to_frame` for a tidy pandas DataFrame (pandas is optional).
+* :func:`summarize` -- one :class:`SummaryRow` per (learner, MDP configuration): final mean
+  regret with its bootstrap CI, fitted exponent in K with its CI, the theorem's bound at K
+  and the ratio to it; :func:`write_tables` writes ``table.csv`` / ``table.md``.
+* :func:`scaling_fits` -- final regret against S, A or H with fitted exponents next to the
+  slope of the theorem's bound over the same grid.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from mdptheory.sweeps import registry
+from mdptheory.sweeps.config import Configuration, Study
+from mdptheory.sweeps.stats import bootstrap_mean_ci, exponent_with_ci, fit_window
+from mdptheory.sweeps.store import ResultStore
+
+__all__ = [
+    "write_scaling_table",
+    "markdown_table",
+    "theory_exponent_K",
+    "ConfigResult",
+    "Results",
+    "load_results",
+    "SummaryRow",
+    "summarize",
+    "write_tables",
+    "ScalingFit",
+    "scaling_fits",
+    "bound_curve",
+    "cumulative_regret",
+    "ASYMPTOTIC_K",
+]
+
+#: K at which the theorem's "asymptotic" exponents are read off the bound (the leading
+#: term dominates every lower-order term of the implemented bounds there).
+ASYMPTOTIC_K = 1e15
+
+
+def cumulative_regret(pseudo_regret: np.ndarray, eval_every: int) -> np.ndarray:
+    r"""Cumulative pseudo-regret, rows = seeds; the rule of :meth:`mdptheory.regret.RegretTrace.cumulative`.
+
+    Exact for ``eval_every == 1``; with a stride ``m > 1`` every unevaluated episode takes
+    the regret of the last evaluated one (step-function approximation).
+    """
+    x = np.atleast_2d(np.asarray(pseudo_regret, dtype=np.float64))
+    if eval_every != 1:
+        x = np.repeat(x[:, ::eval_every], eval_every, axis=1)[:, : x.shape[1]]
+    return np.cumsum(x, axis=1)
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    """The stored records of one configuration, stacked over seeds.
+
+    Attributes
+    ----------
+    config : Configuration
+    seeds : tuple of int
+        Seeds with a complete record, in study order (rows of the arrays).
+    pseudo_regret : ndarray (n_seeds, K)
+        Exact per-episode pseudo-regret (NaN where not evaluated, ``eval_every > 1``).
+    returns : ndarray (n_seeds, ceil(K / returns_stride)) or None
+        Realised returns (None if the study did not store them).
+    meta : tuple of dict
+        Each record's metadata.
+    missing : tuple of int
+        Study seeds without a complete record.
+    """
+
+    config: Configuration
+    seeds: tuple
+    pseudo_regret: np.ndarray = field(repr=False)
+    returns: np.ndarray | None = field(repr=False)
+    meta: tuple = field(repr=False)
+    missing: tuple = ()
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+    def cumulative(self) -> np.ndarray:
+        """Cumulative pseudo-regret ``(n_seeds, K)`` (see :func:`cumulative_regret`)."""
+        return cumulative_regret(self.pseudo_regret, self.config.eval_every)
+
+    def final_regret(self) -> np.ndarray:
+        """Regret(K) per seed, ``(n_seeds,)``."""
+        return self.cumulative()[:, -1]
+
+
+class Results(Mapping):
+    """Read-only mapping ``config key -> ConfigResult`` of a results directory.
+
+    Iterates in study order. ``results.by_label("UCBVI-BF | RiverSwim")`` looks a
+    configuration up by its label; ``results.study`` is the stored :class:`Study`.
+    """
+
+    def __init__(self, root: Path, study: Study, items: dict[str, ConfigResult]):
+        self.root = Path(root)
+        self.study = study
+        self._items = items
+
+    def __getitem__(self, key: str) -> ConfigResult:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        n = sum(r.n_seeds for r in self._items.values())
+        return f"Results({str(self.root)!r}, study={self.study.name!r}, configurations={len(self)}, records={n})"
+
+    def by_label(self, label: str) -> ConfigResult:
+        for r in self._items.values():
+            if r.label == label:
+                return r
+        raise KeyError(f"no configuration labelled {label!r}; labels: {[r.label for r in self._items.values()]}")
+
+    @property
+    def complete(self) -> bool:
+        """True when every (configuration, seed) of the study has a complete record."""
+        return all(not r.missing for r in self._items.values())
+
+    def to_frame(self, stride: int = 1):
+        """Tidy ``pandas.DataFrame``: one row per (configuration, seed, episode).
+
+        Columns: ``key, learner, mdp, family, S, A, H, seed, episode`` (1-based),
+        ``pseudo_regret, cumulative_regret`` and ``return`` (where stored). ``stride``
+        keeps every ``stride``-th episode (always including the last), for large studies.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover
+            raise ImportError("to_frame needs pandas: pip install 'mdptheory[pandas]'") from exc
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+            raise ValueError(f"stride = {stride!r} must be a positive integer")
+        frames = []
+        for r in self._items.values():
+            if r.n_seeds == 0:
+                continue
+            K = r.config.episodes
+            ep = np.arange(stride - 1, K, stride)
+            if ep.size == 0 or ep[-1] != K - 1:
+                ep = np.append(ep, K - 1)
+            n, m = r.n_seeds, ep.size
+            d = {
+                "key": np.repeat(r.config.key, n * m),
+                "learner": np.repeat(r.config.learner.label, n * m),
+                "mdp": np.repeat(r.config.mdp.label, n * m),
+                "family": np.repeat(r.config.mdp.family, n * m),
+                "S": r.config.S, "A": r.config.A, "H": r.config.H,
+                "seed": np.repeat(np.asarray(r.seeds), m),
+                "episode": np.tile(ep + 1, n),
+                "pseudo_regret": r.pseudo_regret[:, ep].ravel(),
+                "cumulative_regret": r.cumulative()[:, ep].ravel(),
+            }
+            if r.returns is not None:
+                rs = int(r.meta[0].get("returns_stride", 1)) if r.meta else 1
+                if rs == 1:
+                    d["return"] = r.returns[:, ep].ravel()
+            frames.append(pd.DataFrame(d))
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)
+
+
+def load_results(out, *, verify: bool = True) -> Results:
+    """Load the stored arrays of a results directory written by :func:`run_sweep`.
+
+    Parameters
+    ----------
+    out : str or Path
+        The ``--out`` directory of ``mdptheory run``.
+    verify : bool
+        Check every record's hash and headers first; corrupt records are skipped with a
+        ``RuntimeWarning`` (and listed in :attr:`ConfigResult.missing`).
+
+    Returns
+    -------
+    Results
+        Mapping config key -> :class:`ConfigResult` with ``pseudo_regret`` arrays of shape
+        ``(n_seeds, K)``.
+    """
+    store = ResultStore(out)
+    study = Study.from_dict(store.read_study())
+    items: dict[str, ConfigResult] = {}
+    for c in study.configurations:
+        seeds, pr, rets, metas, missing = [], [], [], [], []
+        for s in study.seeds:
+            st = store.check(c.key, s) if verify else None
+            if st is not None and st.state != "ok":
+                if st.state == "corrupt":
+                    warnings.warn(f"{out}: skipping corrupt record {c.key}/seed_{s}: {st.reason}", RuntimeWarning, stacklevel=2)
+                missing.append(s)
+                continue
+            try:
+                rec = store.read(c.key, s, verify=False)
+            except FileNotFoundError:
+                missing.append(s)
+                continue
+            seeds.append(s)
+            pr.append(rec.arrays["pseudo_regret"])
+            rets.append(rec.arrays.get("returns"))
+            metas.append(dict(rec.meta))
+        K = c.episodes
+        P = np.stack(pr) if pr else np.zeros((0, K))
+        R = np.stack(rets) if rets and all(r is not None for r in rets) else None
+        P.flags.writeable = False
+        if R is not None:
+            R.flags.writeable = False
+        items[c.key] = ConfigResult(c, tuple(seeds), P, R, tuple(metas), tuple(missing))
+    return Results(store.root, study, items)
+
+
+# ------------------------------------------------------------------------------ bounds
+
+
+def _bound_obj(config: Configuration):
+    try:
+        return config.learner.build()
+    except Exception:  # pragma: no cover - validated at load time
+        return None
+
+
+def bound_curve(config: Configuration, K, delta: float):
+    """``(values, RegretBound or None)``: the learner's theorem bound at episode counts ``K``.
+
+    NaN values (and ``None``) when the learner has no bound (baselines).
+    """
+    K = np.asarray(K, dtype=np.float64)
+    learner = _bound_obj(config)
+    if learner is None:
+        return np.full(K.shape, np.nan), None
+    try:
+        b = learner.bound(config.S, config.A, config.H, K, delta)
+    except NotImplementedError:
+        return np.full(K.shape, np.nan), None
+    v = np.broadcast_to(np.asarray(getattr(b, "value", b), dtype=np.float64), K.shape).copy()
+    return v, b
+
+
+def _bound_scalar(config: Configuration, S: int, A: int, H: int, K: float, delta: float, part: str = "value") -> float:
+    learner = _bound_obj(config)
+    if learner is None:
+        return float("nan")
+    try:
+        b = learner.bound(int(S), int(A), int(H), float(K), delta)
+    except NotImplementedError:
+        return float("nan")
+    return float(np.asarray(getattr(b, part, getattr(b, "value", b)), dtype=np.float64))
+
+
+def theory_exponent_K(config: Configuration, delta: float) -> float:
+    """The theorem's rate in K: slope of log(leading term of the bound) in log K between
+    :data:`ASYMPTOTIC_K` and ten times it (log factors make it slightly exceed the pure
+    power, e.g. 0.51-0.52 for :math:`\sqrt{K}\,\mathrm{polylog}(K)`). The leading term is
+    used because some implemented bounds cap the total at the trivial :math:`HK`, or carry
+    burn-in terms that dominate until astronomically large K."""
+    v = [_bound_scalar(config, config.S, config.A, config.H, k, delta, "leading") for k in (ASYMPTOTIC_K, 10 * ASYMPTOTIC_K)]
+    if not np.all(np.isfinite(v)) or min(v) <= 0:
+        return float("nan")
+    return float(np.log(v[1] / v[0]) / np.log(10.0))
+
+
+# ------------------------------------------------------------------------------ summary
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of ``table.csv``.
+
+    ``regret_*`` are Regret(K) over seeds (mean, percentile-bootstrap CI at ``level``);
+    ``exponent*`` the log-log slope of the mean cumulative regret over the last decade of
+    episodes (``[K/10, K]``) with a seed-bootstrap CI; ``theory_exponent`` the slope in K of
+    the bound's leading term at :data:`ASYMPTOTIC_K` (:func:`theory_exponent_K`); ``bound`` the theorem's bound at K and ``ratio`` =
+    ``regret_mean / bound``.
+    """
+
+    key: str
+    learner: str
+    mdp: str
+    family: str
+    S: int
+    A: int
+    H: int
+    K: int
+    n_seeds: int
+    regret_mean: float
+    regret_lo: float
+    regret_hi: float
+    exponent: float
+    exponent_lo: float
+    exponent_hi: float
+    theory_exponent: float
+    bound: float
+    ratio: float
+    bound_theorem: str
+    bound_explicit_constants: str
+    measures: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "measures"}
+        d.update(self.measures)
+        return d
+
+
+def _measures(config: Configuration, names: tuple[str, ...]) -> dict:
+    out = {}
+    if not names:
+        return out
+    mdp = config.mdp.build()
+    for n in names:
+        canon, fn = registry.resolve("measure", n)
+        try:
+            out[canon] = float(fn(mdp))
+        except Exception as exc:  # measures may not apply to every MDP
+            warnings.warn(f"measure {canon} failed on {config.mdp.label}: {exc}", RuntimeWarning, stacklevel=2)
+            out[canon] = float("nan")
+    return out
+
+
+def summarize(results: Results, level: float | None = None, n_boot: int | None = None) -> list[SummaryRow]:
+    """One :class:`SummaryRow` per configuration with at least one record (study order)."""
+    st = results.study
+    level = st.outputs.level if level is None else level
+    n_boot = st.outputs.bootstrap if n_boot is None else n_boot
+    rows = []
+    for r in results.values():
+        c = r.config
+        if r.n_seeds == 0:
+            continue
+        cum = r.cumulative()
+        final = cum[:, -1:]
+        m, lo, hi = bootstrap_mean_ci(final, level=level, n_boot=n_boot, seed=0)
+        K = c.episodes
+        nan = float("nan")
+        if K >= 10:
+            w = fit_window(K)
+            fit = exponent_with_ci(w, cum[:, w - 1], level=level, n_boot=n_boot, seed=0)
+            ex, elo, ehi = fit.alpha, fit.lo, fit.hi
+        else:
+            ex = elo = ehi = nan
+        bval, bobj = bound_curve(c, np.array([float(K)]), st.delta)
+        bound = float(bval[0])
+        rows.append(SummaryRow(
+            key=c.key, learner=c.learner.label, mdp=c.mdp.label, family=c.mdp.family,
+            S=c.S, A=c.A, H=c.H, K=K, n_seeds=r.n_seeds,
+            regret_mean=float(m[0]), regret_lo=float(lo[0]), regret_hi=float(hi[0]),
+            exponent=ex, exponent_lo=elo, exponent_hi=ehi,
+            theory_exponent=theory_exponent_K(c, st.delta),
+            bound=bound, ratio=float(m[0]) / bound if math.isfinite(bound) and bound > 0 else nan,
+            bound_theorem=getattr(bobj, "theorem", "") if bobj is not None else "",
+            bound_explicit_constants=("" if bobj is None else ("yes" if getattr(bobj, "explicit_constants", False) else "no (rate only)")),
+            measures=_measures(c, st.outputs.measures),
+        ))
+    return rows
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return f"{v:.6g}"
+    return str(v)
+
+
+def write_tables(rows: list[SummaryRow], out, kinds=("csv", "markdown"), level: float = 0.95) -> list[Path]:
+    """Write ``table.csv`` and/or ``table.md`` under ``out``; return the paths written.
+
+    The CSV carries every field at full precision; the Markdown table is the short form
+    printed by ``mdptheory run``.
+    """
+    from mdptheory.sweeps.store import atomic_write_bytes
+
+    out = Path(out)
+    paths = []
+    if "csv" in kinds:
+        import io
+
+        buf = io.StringIO()
+        fields = list(rows[0].as_dict()) if rows else [f for f in SummaryRow.__dataclass_fields__ if f != "measures"]
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()})
+        atomic_write_bytes(out / "table.csv", buf.getvalue().encode())
+        paths.append(out / "table.csv")
+    if "markdown" in kinds:
+        atomic_write_bytes(out / "table.md", (markdown_table(rows, level) + "\n").encode())
+        paths.append(out / "table.md")
+    return paths
+
+
+def markdown_table(rows: list[SummaryRow], level: float = 0.95) -> str:
+    """The summary as a Markdown table (what ``mdptheory run`` prints)."""
+    pct = f"{100 * level:g}%"
+    head = ["learner", "MDP", "S", "A", "H", "K", "seeds", f"Regret(K) [{pct} CI]", f"exponent [{pct} CI]", "theory", "bound(K)", "ratio"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        ci = f"{r.regret_mean:.4g} [{r.regret_lo:.4g}, {r.regret_hi:.4g}]"
+        ex = "n/a" if math.isnan(r.exponent) else f"{r.exponent:.2f} [{r.exponent_lo:.2f}, {r.exponent_hi:.2f}]"
+        th = "n/a" if math.isnan(r.theory_exponent) else f"{r.theory_exponent:.2f}"
+        bd = "n/a" if math.isnan(r.bound) else f"{r.bound:.3g}"
+        ra = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2e}"
+        lines.append("| " + " | ".join([r.learner, r.mdp, str(r.S), str(r.A), str(r.H), str(r.K), str(r.n_seeds), ci, ex, th, bd, ra]) + " |")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ scaling
+
+
+@dataclass(frozen=True)
+class ScalingFit:
+    """Final regret against one size parameter for one learner (other sizes held fixed).
+
+    ``x`` the S, A or H values; ``final`` Regret(K) per seed (``(n_seeds, len(x))``, only
+    seeds present in every configuration); ``exponent`` the fitted slope with its
+    bootstrap CI; ``bound_slope`` the slope of log(bound at the run's K) over the same x;
+    ``theory_exponent`` the slope of the bound's *leading term* at :data:`ASYMPTOTIC_K` (the
+    theorem's rate).
+    """
+
+    axis: str
+    learner: str
+    family: str
+    fixed: dict
+    x: np.ndarray
+    final: np.ndarray
+    keys: tuple
+    exponent: float
+    exponent_lo: float
+    exponent_hi: float
+    bound_slope: float
+    theory_exponent: float
+
+
+def _slope(x, y) -> float:
+    y = np.asarray(y, dtype=np.float64)
+    if np.any(~np.isfinite(y)) or np.any(y <= 0):
+        return float("nan")
+    lx = np.log(np.asarray(x, dtype=np.float64))
+    lxc = lx - lx.mean()
+    return float(np.sum(lxc * (np.log(y) - np.log(y).mean())) / np.sum(lxc**2))
+
+
+def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot: int | None = None) -> list[ScalingFit]:
+    """Group configurations that differ only in ``axis`` (``"S"``, ``"A"`` or ``"H"``) and fit.
+
+    Groups are (learner label, family, the two other sizes, episodes); a group needs at least
+    two distinct values of ``axis``.
+    """
+    if axis not in ("S", "A", "H"):
+        raise ValueError(f"axis = {axis!r}; expected 'S', 'A' or 'H'")
+    st = results.study
+    level = st.outputs.level if level is None else level
+    n_boot = st.outputs.bootstrap if n_boot is None else n_boot
+    others = [a for a in ("S", "A", "H") if a != axis]
+    groups: dict[tuple, list[ConfigResult]] = {}
+    for r in results.values():
+        if r.n_seeds == 0:
+            continue
+        c = r.config
+        g = (c.learner.label, c.mdp.family, tuple(getattr(c, a) for a in others), c.episodes)
+        groups.setdefault(g, []).append(r)
+    fits = []
+    for (lab, fam, fixed_vals, K), rs in groups.items():
+        rs = sorted(rs, key=lambda r: getattr(r.config, axis))
+        xs = np.array([getattr(r.config, axis) for r in rs], dtype=np.float64)
+        if np.unique(xs).size < 2 or np.unique(xs).size != xs.size:
+            continue
+        common = sorted(set.intersection(*(set(r.seeds) for r in rs)))
+        if not common:
+            continue
+        F = np.stack([r.final_regret()[[r.seeds.index(s) for s in common]] for r in rs], axis=1)
+        fit = exponent_with_ci(xs, F, level=level, n_boot=n_boot, seed=0)
+
+        def bvals(Kb, part="value"):
+            return [_bound_scalar(r.config, r.config.S, r.config.A, r.config.H, Kb, st.delta, part) for r in rs]
+
+        fits.append(ScalingFit(
+            axis=axis, learner=lab, family=fam, fixed=dict(zip(others, fixed_vals)), x=xs, final=F,
+            keys=tuple(r.config.key for r in rs), exponent=fit.alpha, exponent_lo=fit.lo, exponent_hi=fit.hi,
+            bound_slope=_slope(xs, bvals(float(K))), theory_exponent=_slope(xs, bvals(ASYMPTOTIC_K, "leading")),
+        ))
+    return fits
+
+
+def write_scaling_table(fits: list[ScalingFit], out) -> Path:
+    """``scaling.csv``: one row per (axis, learner, family, fixed sizes)."""
+    from mdptheory.sweeps.store import atomic_write_bytes
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["axis", "learner", "family", "fixed", "x", "final_regret_mean", "exponent", "exponent_lo",
+                "exponent_hi", "bound_slope_at_K", "theory_exponent"])
+    for f in fits:
+        w.writerow([f.axis, f.learner, f.family, " ".join(f"{k}={v}" for k, v in f.fixed.items()),
+                    " ".join(f"{v:g}" for v in f.x), " ".join(f"{v:.6g}" for v in f.final.mean(axis=0)),
+                    repr(f.exponent), repr(f.exponent_lo), repr(f.exponent_hi), repr(f.bound_slope), repr(f.theory_exponent)])
+    p = Path(out) / "scaling.csv"
+    atomic_write_bytes(p, buf.getvalue().encode())
+    return p

@@ -1,0 +1,357 @@
+r"""Run a study: split it into work units, execute them serially, on local processes or on a
+Dask cluster, and store one record per (configuration, seed).
+
+Work unit = (configuration, chunk of seeds). A unit is a small JSON-able dict (names and
+parameters, never pickled objects); the worker rebuilds the learner and the MDP through the
+registry, calls :func:`mdptheory.regret.run` on its seeds with one thread, and *returns*
+the arrays. The driver (the process running :func:`run_sweep`) is the only writer of the
+:class:`~mdptheory.sweeps.store.ResultStore`, so
+
+* a cluster needs no shared file system,
+* records are written atomically as units complete, and a killed run (even ``kill -9``)
+  loses at most the units in flight; the next run skips every finished record, re-checks
+  and recomputes corrupt ones, and ends with exactly the arrays of an uninterrupted run,
+  because each seed's numbers depend only on (configuration, seed)
+  (:func:`mdptheory.regret.run` draws seed ``s`` from ``SeedSequence(s)``).
+
+Executors: ``"serial"`` (in-process), ``"local"`` (a :class:`concurrent.futures.ProcessPoolExecutor`
+with the ``spawn`` start method) and ``"dask"`` (a :class:`distributed.Client`; pass
+``scheduler="tcp://host:port"`` or an existing ``client``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from mdptheory.sweeps.config import Configuration, Study
+from mdptheory.sweeps.store import ResultStore
+
+__all__ = ["run_sweep", "SweepReport", "plan_units", "compute_unit"]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    out : str
+        Results directory.
+    executor : str
+        ``"serial"``, ``"local"`` or ``"dask"``.
+    workers : int
+        Worker processes (Dask: workers known to the scheduler at submission time).
+    n_records, n_skipped, n_computed : int
+        Records in the study, found complete on disk, computed by this call.
+    corrupt : tuple of str
+        ``"key/seed: reason"`` for every corrupt or partial record found and recomputed.
+    n_units : int
+        Work units submitted.
+    wall_time : float
+        Seconds for the whole call.
+    compute_time : float
+        Sum over units of the time spent inside :func:`mdptheory.regret.run` (including the
+        workers' MDP construction and numba loading); ``1 - compute_time / (workers *
+        wall_time)`` bounds the machinery's overhead from above.
+    """
+
+    out: str
+    executor: str
+    workers: int
+    n_records: int
+    n_skipped: int
+    n_computed: int
+    corrupt: tuple
+    n_units: int
+    wall_time: float
+    compute_time: float
+
+
+def _machine() -> dict:
+    return {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else str(float(x))
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (str, int, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+def compute_unit(unit: dict) -> list[tuple[int, dict, dict]]:
+    """Compute one work unit (runs in a worker). Returns ``[(seed, arrays, meta), ...]``.
+
+    ``unit`` keys: ``config`` (a :meth:`Configuration.to_dict`), ``seeds`` (list of int),
+    ``store_returns`` (bool), ``returns_stride`` (int).
+    """
+    import mdptheory
+    from mdptheory.regret import run
+
+    cfg = Configuration.from_dict(unit["config"])
+    t0 = time.perf_counter()
+    learner = cfg.learner.build()
+    mdp = cfg.mdp.build()
+    trace = run(learner, mdp, cfg.episodes, list(unit["seeds"]), workers=1,
+                eval_every=cfg.eval_every, progress=False)
+    wall = time.perf_counter() - t0
+    seeds = [int(s) for s in trace.seeds]
+    if seeds != [int(s) for s in unit["seeds"]]:  # pragma: no cover - engine contract
+        raise RuntimeError(f"engine returned seeds {seeds}, asked for {unit['seeds']}")
+    machine = _machine()
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    out = []
+    for i, s in enumerate(seeds):
+        arrays = {"pseudo_regret": np.asarray(trace.pseudo_regret[i], dtype=np.float64)}
+        if unit.get("store_returns", True):
+            arrays["returns"] = np.asarray(trace.returns[i, :: int(unit.get("returns_stride", 1))], dtype=np.float64)
+        meta = {
+            "config_key": cfg.key,
+            "learner": cfg.learner.name,
+            "learner_config": _jsonable(trace.config),
+            "family": cfg.mdp.family,
+            "family_params": _jsonable(dict(cfg.mdp.params)),
+            "episodes": cfg.episodes,
+            "eval_every": cfg.eval_every,
+            "returns_stride": int(unit.get("returns_stride", 1)),
+            "S": int(trace.S),
+            "A": int(trace.A),
+            "H": int(trace.H),
+            "v_star": float(trace.v_star),
+            "backend": trace.backend,
+            "package_version": mdptheory.__version__,
+            "wall_time": wall / len(seeds),
+            "unit_seeds": seeds,
+            "machine": machine,
+            "created": now,
+        }
+        out.append((s, arrays, meta))
+    return out
+
+
+def plan_units(study: Study, pending: dict[str, list[int]], workers: int) -> list[dict]:
+    """Split pending seeds into (configuration, seed chunk) units.
+
+    ``study.seed_chunk`` fixes the chunk size; 0 (auto) picks the largest chunk that still
+    gives every worker about four units, so cores stay busy to the end while per-unit
+    overhead (process hand-off, model construction) stays amortised.
+    """
+    by_key = {c.key: c for c in study.configurations}
+    total = sum(len(v) for v in pending.values())
+    if total == 0:
+        return []
+    if study.seed_chunk:
+        chunk = study.seed_chunk
+    else:
+        chunk = max(1, math.ceil(total / (4 * max(1, workers))))
+    units = []
+    for key, seeds in pending.items():
+        cfg = by_key[key]
+        for i in range(0, len(seeds), chunk):
+            units.append({
+                "config": cfg.to_dict(),
+                "seeds": list(seeds[i : i + chunk]),
+                "store_returns": study.outputs.store_returns,
+                "returns_stride": study.outputs.returns_stride,
+            })
+    # Longest work first (episodes x S x A x H x seeds) to shorten the tail.
+    units.sort(key=lambda u: -u["config"]["episodes"] * u["config"]["S"] * u["config"]["A"] * u["config"]["H"] * len(u["seeds"]))
+    return units
+
+
+class _Progress:
+    def __init__(self, total: int, initial: int, enabled: bool, desc: str):
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, initial=initial, desc=desc, unit="rec", dynamic_ncols=True)
+            except ImportError:  # pragma: no cover
+                self.bar = None
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _iter_serial(units: list[dict]) -> Iterator[tuple[dict, list]]:
+    for u in units:
+        yield u, compute_unit(u)
+
+
+def _iter_local(units: list[dict], workers: int) -> Iterator[tuple[dict, list]]:
+    ctx = get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        futs = {ex.submit(compute_unit, u): u for u in units}
+        pending = set(futs)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield futs[f], f.result()
+    finally:
+        for f in futs:
+            f.cancel()
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _iter_dask(units: list[dict], client) -> Iterator[tuple[dict, list]]:
+    from distributed import as_completed
+
+    futs = [client.submit(compute_unit, u, pure=False) for u in units]
+    index = {f.key: u for f, u in zip(futs, units)}
+    try:
+        for f in as_completed(futs):
+            res = f.result()
+            yield index[f.key], res
+            f.release()
+    finally:
+        for f in futs:
+            if f.status == "pending":
+                f.cancel()
+
+
+def run_sweep(
+    study: Study,
+    out,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = print,
+) -> SweepReport:
+    """Run every missing record of ``study`` and store it under ``out/records/``.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`mdptheory.sweeps.load_config`.
+    out : str or Path
+        Results directory (created if needed). Finished records there are reused.
+    workers : int, optional
+        Local worker processes; default ``os.cpu_count()``. ``1`` runs serially in this
+        process. Ignored with ``scheduler``/``client``.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``"tcp://host:port"``); needs
+        ``pip install mdptheory[dask]``.
+    client : distributed.Client, optional
+        An existing Dask client (e.g. on a ``LocalCluster`` or a dask-jobqueue
+        ``SLURMCluster``); takes precedence over ``scheduler``.
+    progress : bool
+        Show a records-done / total bar with an ETA.
+    log : callable or None
+        Receives one-line status messages (default ``print``).
+
+    Returns
+    -------
+    SweepReport
+    """
+    t_start = time.perf_counter()
+    say = log or (lambda _m: None)
+    if not isinstance(study, Study):
+        raise TypeError(f"study must be a Study (from load_config), got {type(study).__name__}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers = {workers!r} must be a positive integer")
+    store = ResultStore(out)
+    store.root.mkdir(parents=True, exist_ok=True)
+    n_tmp = store.clean_temporaries()
+    if n_tmp:
+        say(f"removed {n_tmp} temporary file(s) left by an interrupted run")
+    store.write_study(study.to_dict())
+
+    pairs = [(c.key, s) for c in study.configurations for s in study.seeds]
+    status = store.scan(pairs)
+    corrupt = []
+    pending: dict[str, list[int]] = {}
+    n_ok = 0
+    for (key, seed), st in status.items():
+        if st.state == "ok":
+            n_ok += 1
+            continue
+        if st.state == "corrupt":
+            corrupt.append(f"{key}/seed_{seed}: {st.reason}")
+            store.delete(key, seed)
+        pending.setdefault(key, []).append(seed)
+    for c in corrupt:
+        warnings.warn(f"corrupt record recomputed: {c}", RuntimeWarning, stacklevel=2)
+        say(f"corrupt record, will recompute: {c}")
+
+    own_client = None
+    if client is not None or scheduler is not None:
+        executor = "dask"
+        if client is None:
+            try:
+                from distributed import Client
+            except ImportError as exc:  # pragma: no cover - optional dependency
+                raise ImportError("--scheduler needs Dask: pip install 'mdptheory[dask]'") from exc
+            client = own_client = Client(scheduler)
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    else:
+        n_workers = workers if workers is not None else (os.cpu_count() or 1)
+        executor = "serial" if n_workers == 1 else "local"
+    units = plan_units(study, pending, n_workers)
+    n_todo = sum(len(u["seeds"]) for u in units)
+    say(f"{study.name}: {len(study.configurations)} configurations x {len(study.seeds)} seeds = "
+        f"{len(pairs)} records; {n_ok} done, {n_todo} to compute in {len(units)} units "
+        f"({executor}, {n_workers} worker{'s' if n_workers != 1 else ''})")
+
+    bar = _Progress(len(pairs), n_ok, progress and n_todo > 0, study.name)
+    compute_time = 0.0
+    n_done = 0
+    try:
+        if not units:
+            it: Iterator = iter(())
+        elif executor == "serial":
+            it = _iter_serial(units)
+        elif executor == "local":
+            it = _iter_local(units, min(n_workers, len(units)))
+        else:
+            it = _iter_dask(units, client)
+        for unit, results in it:
+            for seed, arrays, meta in results:
+                store.write_record(meta["config_key"], seed, arrays, meta)
+                compute_time += float(meta["wall_time"])
+                n_done += 1
+                bar.update(1)
+    finally:
+        bar.close()
+        if own_client is not None:
+            own_client.close()
+    return SweepReport(
+        out=str(store.root), executor=executor, workers=n_workers, n_records=len(pairs),
+        n_skipped=n_ok, n_computed=n_done, corrupt=tuple(corrupt), n_units=len(units),
+        wall_time=time.perf_counter() - t_start, compute_time=compute_time,
+    )

@@ -1,0 +1,286 @@
+r"""Resumable on-disk result store: one directory per study, one record per (configuration, seed).
+
+Layout::
+
+    DIR/study.json                          the validated study (configurations, seeds, outputs)
+    DIR/records/<config-key>/config.json    the configuration (written once)
+    DIR/records/<config-key>/seed_<seed>.npz   arrays, compressed, loaded with allow_pickle=False
+    DIR/records/<config-key>/seed_<seed>.json  metadata; written *after* the .npz (commit marker)
+
+Atomicity: every file is written to a temporary file in the same directory, flushed and
+``fsync``-ed, then moved into place with :func:`os.replace` (atomic on POSIX and Windows
+for a same-directory rename). The JSON metadata holds the SHA-256 of the ``.npz`` bytes and
+the name, dtype and shape of every array, and it is written last. Hence, whatever the
+moment a process is killed (including ``kill -9``), a record is either
+
+* absent (no JSON) -- recomputed on the next run, or
+* complete -- JSON parses, hash and array headers match; reused, never recomputed;
+
+and anything else (hash mismatch, truncated or edited file, a JSON without its ``.npz``,
+an ``.npz`` without its JSON) is *corrupt or partial*: :meth:`ResultStore.scan` reports it
+and the runner deletes and recomputes it. Leftover temporary files are removed by
+:meth:`ResultStore.clean_temporaries`. There is exactly one writer (the process that runs
+:func:`mdptheory.sweeps.run_sweep`); workers return arrays to it, so a cluster does not need
+a shared file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+__all__ = ["ResultStore", "Record", "RecordStatus", "RECORD_FORMAT"]
+
+#: Version of the record layout; stored in every record's metadata.
+RECORD_FORMAT = 1
+
+_SEED_RE = re.compile(r"^seed_(\d+)\.(npz|json)$")
+_KEY_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored record: ``arrays`` (name -> read-only ndarray) and its ``meta`` dict."""
+
+    key: str
+    seed: int
+    arrays: Mapping[str, np.ndarray]
+    meta: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """Result of checking one record: ``state`` is ``"ok"``, ``"missing"`` or ``"corrupt"``."""
+
+    key: str
+    seed: int
+    state: str
+    reason: str = ""
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file in the same directory, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+class ResultStore:
+    """The record store of one study directory.
+
+    Parameters
+    ----------
+    root : str or Path
+        Study output directory (created on first write).
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.records_dir = self.root / "records"
+
+    # ------------------------------------------------------------------ paths
+    def _check_key(self, key: str) -> None:
+        if not isinstance(key, str) or not _KEY_RE.match(key):
+            raise ValueError(f"key = {key!r} must be a 16-hex-digit configuration key")
+
+    def _check_seed(self, seed: int) -> int:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed = {seed!r} must be a non-negative integer")
+        return int(seed)
+
+    def paths(self, key: str, seed: int) -> tuple[Path, Path]:
+        """``(npz_path, json_path)`` of the record (key, seed)."""
+        self._check_key(key)
+        seed = self._check_seed(seed)
+        d = self.records_dir / key
+        return d / f"seed_{seed:06d}.npz", d / f"seed_{seed:06d}.json"
+
+    # ------------------------------------------------------------------ study
+    def write_study(self, study_dict: Mapping[str, Any]) -> None:
+        """Store the study description (``study.json``) and each configuration's ``config.json``."""
+        atomic_write_bytes(self.root / "study.json", _json_bytes(dict(study_dict)))
+        for c in study_dict.get("configurations", []):
+            p = self.records_dir / c["key"] / "config.json"
+            atomic_write_bytes(p, _json_bytes(c))
+
+    def read_study(self) -> dict:
+        """The stored ``study.json`` as a dict; ``FileNotFoundError`` if the directory has none."""
+        p = self.root / "study.json"
+        if not p.exists():
+            raise FileNotFoundError(f"{self.root}: no study.json; is this a results directory written by `mdptheory run`?")
+        return json.loads(p.read_text(encoding="utf-8"))
+
+    # ------------------------------------------------------------------ records
+    def write_record(self, key: str, seed: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Write one record atomically: the ``.npz`` first, then the JSON commit marker.
+
+        Parameters
+        ----------
+        key, seed
+            Configuration key and seed.
+        arrays : mapping of str to ndarray
+            Numeric arrays only (object dtype is refused: records are pickle-free).
+        meta : mapping
+            JSON-serialisable metadata; ``key``, ``seed``, ``format``, ``sha256`` and
+            ``arrays`` are added.
+        """
+        npz_path, json_path = self.paths(key, seed)
+        clean = {}
+        for name, a in arrays.items():
+            a = np.asarray(a)
+            if a.dtype.hasobject or a.dtype.kind not in "biuf":
+                raise TypeError(f"arrays[{name!r}] has dtype {a.dtype}; records hold numeric arrays only")
+            clean[name] = a
+        data = _npz_bytes(clean)
+        m = dict(meta)
+        m.update(
+            key=key,
+            seed=int(seed),
+            format=RECORD_FORMAT,
+            sha256=hashlib.sha256(data).hexdigest(),
+            nbytes=len(data),
+            arrays={k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in clean.items()},
+        )
+        payload = _json_bytes(m)  # fail on non-JSON metadata *before* touching the disk
+        # If an old record is being replaced, drop its commit marker first so that a crash
+        # between the two renames cannot pair the old JSON with the new npz.
+        if json_path.exists():
+            json_path.unlink()
+        atomic_write_bytes(npz_path, data)
+        atomic_write_bytes(json_path, payload)
+
+    def check(self, key: str, seed: int) -> RecordStatus:
+        """Verify one record (JSON, hash, array names, dtypes and shapes)."""
+        seed = self._check_seed(seed)
+        npz_path, json_path = self.paths(key, seed)
+        if not json_path.exists():
+            if npz_path.exists():
+                return RecordStatus(key, seed, "corrupt", "arrays without metadata (interrupted write)")
+            return RecordStatus(key, seed, "missing")
+        try:
+            meta = json.loads(json_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return RecordStatus(key, seed, "corrupt", f"metadata unreadable ({exc})")
+        for f in ("sha256", "arrays", "key", "seed"):
+            if f not in meta:
+                return RecordStatus(key, seed, "corrupt", f"metadata lacks {f!r}")
+        if meta["key"] != key or meta["seed"] != seed:
+            return RecordStatus(key, seed, "corrupt", "metadata names another record")
+        if not npz_path.exists():
+            return RecordStatus(key, seed, "corrupt", "metadata without arrays")
+        data = npz_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            return RecordStatus(key, seed, "corrupt", "SHA-256 of the arrays does not match the metadata")
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                names = set(z.files)
+                if names != set(meta["arrays"]):
+                    return RecordStatus(key, seed, "corrupt", f"array names {sorted(names)} != {sorted(meta['arrays'])}")
+                for name, spec in meta["arrays"].items():
+                    a = z[name]
+                    if a.dtype.str != spec["dtype"] or list(a.shape) != spec["shape"]:
+                        return RecordStatus(key, seed, "corrupt", f"array {name!r} has dtype/shape {a.dtype.str}{a.shape}")
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            return RecordStatus(key, seed, "corrupt", f"arrays unreadable ({exc})")
+        return RecordStatus(key, seed, "ok")
+
+    def read(self, key: str, seed: int, verify: bool = True) -> Record:
+        """Load one record; ``verify`` re-checks it first (ValueError if not ``ok``)."""
+        npz_path, json_path = self.paths(key, seed)
+        if verify:
+            st = self.check(key, seed)
+            if st.state != "ok":
+                raise ValueError(f"record (key={key}, seed={seed}) is {st.state}: {st.reason or 'not written'}")
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        with np.load(npz_path, allow_pickle=False) as z:
+            arrays = {}
+            for n in z.files:
+                a = z[n]
+                a.flags.writeable = False
+                arrays[n] = a
+        return Record(key, int(seed), arrays, meta)
+
+    def delete(self, key: str, seed: int) -> None:
+        """Remove a record (metadata first, so a crash leaves it 'corrupt', never 'ok')."""
+        npz_path, json_path = self.paths(key, seed)
+        for p in (json_path, npz_path):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+    def seeds_on_disk(self, key: str) -> list[int]:
+        """Seeds with any record file (complete or not) for configuration ``key``."""
+        self._check_key(key)
+        d = self.records_dir / key
+        if not d.is_dir():
+            return []
+        out = set()
+        for p in d.iterdir():
+            m = _SEED_RE.match(p.name)
+            if m:
+                out.add(int(m.group(1)))
+        return sorted(out)
+
+    def scan(self, pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], RecordStatus]:
+        """Check every (key, seed) in ``pairs``."""
+        return {(k, int(s)): self.check(k, s) for k, s in pairs}
+
+    def clean_temporaries(self) -> int:
+        """Delete leftover ``.*.tmp`` files from interrupted writes; return how many."""
+        n = 0
+        if not self.root.exists():
+            return 0
+        for p in list(self.root.glob(".*.tmp")) + list(self.records_dir.glob("*/.*.tmp")):
+            try:
+                p.unlink()
+                n += 1
+            except FileNotFoundError:  # pragma: no cover
+                pass
+        return n
