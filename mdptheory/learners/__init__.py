@@ -9,6 +9,12 @@ from mdptheory.learners.baselines import CertaintyEquivalence, EpsilonGreedyQLea
 from mdptheory.learners.optimistic_q import OptimisticQLearning
 from mdptheory.learners.psrl import PSRL
 from mdptheory.learners.ucbvi import UCBVI
+from mdptheory.learners.mvp import MVP
+from mdptheory.learners.variance_mvp import VarianceMVP
+from mdptheory.learners.reference_capped import ReferenceCappedDoubling
+from mdptheory.learners.ucb_advantage import UCBAdvantage
+from mdptheory.learners.q_earlysettled_advantage import QEarlySettledAdvantage
+from mdptheory.learners.euler import EULER
 
 __all__ = [
     "Learner",
@@ -16,6 +22,12 @@ __all__ = [
     "RegretBound",
     "check_normalization",
     "UCBVI",
+    "MVP",
+    "VarianceMVP",
+    "ReferenceCappedDoubling",
+    "UCBAdvantage",
+    "QEarlySettledAdvantage",
+    "EULER",
     "OptimisticQLearning",
     "PSRL",
     "EpsilonGreedyQLearning",
