@@ -269,7 +269,7 @@ def _bound_scalar(config: Configuration, S: int, A: int, H: int, K: float, delta
 
 
 def theory_exponent_K(config: Configuration, delta: float) -> float:
-    """The theorem's rate in K: slope of log(leading term of the bound) in log K between
+    r"""The theorem's rate in K: slope of log(leading term of the bound) in log K between
     :data:`ASYMPTOTIC_K` and ten times it (log factors make it slightly exceed the pure
     power, e.g. 0.51-0.52 for :math:`\sqrt{K}\,\mathrm{polylog}(K)`). The leading term is
     used because some implemented bounds cap the total at the trivial :math:`HK`, or carry

@@ -138,7 +138,10 @@ def log_grid(K: int, n: int = 200, start: int = 1) -> np.ndarray:
     """Up to ``n`` distinct integers, log-spaced in ``[start, K]`` (1-based episode counts), always including K."""
     if K < 1:
         raise ValueError(f"K = {K!r} must be >= 1")
-    g = np.unique(np.round(np.geomspace(max(start, 1), K, num=min(n, K))).astype(np.int64))
+    start = max(int(start), 1)
+    if n >= K - start + 1:
+        return np.arange(start, K + 1, dtype=np.int64)
+    g = np.unique(np.round(np.geomspace(start, K, num=n)).astype(np.int64))
     g = g[(g >= start) & (g <= K)]
     if g.size == 0 or g[-1] != K:
         g = np.append(g, K)

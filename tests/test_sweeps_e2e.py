@@ -1,0 +1,197 @@
+"""End to end: the stored arrays do not depend on the executor, on interruption, or on
+corruption; they equal a direct call of the regret engine (independent of the sweep code)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mdptheory.sweeps import load_config, load_results, run_sweep
+
+STUDY = """
+[study]
+name = "tiny"
+episodes = {K}
+seeds = {n}
+seed_chunk = {chunk}
+
+[[learners]]
+name = "UCBVI"
+label = "UCBVI-BF"
+params = {{ bonus = "bernstein", bonus_scale = 0.1 }}
+
+[[learners]]
+name = "OptimisticQLearning"
+label = "OptQL-H"
+params = {{ bonus = "hoeffding", bonus_scale = 0.1 }}
+
+[[mdps]]
+family = "riverswim"
+params = {{ horizon = 5 }}
+grid = {{ n = [3, 4] }}
+
+[outputs]
+figures = []
+"""
+
+
+def study_file(tmp_path, K=300, n=4, chunk=0, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(STUDY.format(K=K, n=n, chunk=chunk)))
+    return p
+
+
+def stored(out):
+    """{(key, seed): {array name: bytes}} of every record in a results directory."""
+    res = load_results(out)
+    d = {}
+    for key, r in res.items():
+        for i, s in enumerate(r.seeds):
+            d[(key, s)] = {"pseudo_regret": r.pseudo_regret[i].tobytes(),
+                           "returns": r.returns[i].tobytes()}
+    return d
+
+
+def test_serial_equals_engine(tmp_path):
+    from mdptheory.envs import riverswim
+    from mdptheory.learners import UCBVI
+    from mdptheory.regret import run
+
+    st = load_config(study_file(tmp_path))
+    rep = run_sweep(st, tmp_path / "out", workers=1, progress=False, log=None)
+    assert rep.n_computed == 16 and rep.n_skipped == 0 and rep.executor == "serial"
+    res = load_results(tmp_path / "out")
+    r = res.by_label("UCBVI-BF | riverswim (n=4)")
+    tr = run(UCBVI(bonus="bernstein", bonus_scale=0.1), riverswim(4, horizon=5), 300, 4, workers=1, progress=False)
+    np.testing.assert_array_equal(r.pseudo_regret, tr.pseudo_regret)
+    np.testing.assert_array_equal(r.returns, tr.returns)
+    np.testing.assert_array_equal(r.cumulative(), tr.cumulative())
+    assert r.seeds == (0, 1, 2, 3)
+    meta = r.meta[0]
+    assert meta["package_version"] and meta["config_key"] == r.config.key and meta["wall_time"] > 0
+    assert "host" in meta["machine"]
+    # rerun: everything skipped
+    rep2 = run_sweep(st, tmp_path / "out", workers=1, progress=False, log=None)
+    assert rep2.n_computed == 0 and rep2.n_skipped == 16
+
+
+def test_serial_local_dask_identical(tmp_path):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    st = load_config(study_file(tmp_path))
+    st1 = load_config(study_file(tmp_path, chunk=1, name="c1.toml"))  # other chunking, same records
+    run_sweep(st, tmp_path / "serial", workers=1, progress=False, log=None)
+    rep = run_sweep(st1, tmp_path / "local", workers=2, progress=False, log=None)
+    assert rep.executor == "local" and rep.n_units == 16
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, Client(cl) as c:
+        rep = run_sweep(st, tmp_path / "dask", client=c, progress=False, log=None)
+    assert rep.executor == "dask" and rep.n_computed == 16
+    a, b, d = stored(tmp_path / "serial"), stored(tmp_path / "local"), stored(tmp_path / "dask")
+    assert len(a) == 16
+    assert a == b == d
+
+
+def test_corrupt_records_recomputed(tmp_path):
+    st = load_config(study_file(tmp_path, n=3))
+    out = tmp_path / "out"
+    run_sweep(st, out, workers=1, progress=False, log=None)
+    before = stored(out)
+    keys = [c.key for c in st.configurations]
+    rec = out / "records"
+    npz = rec / keys[0] / "seed_000001.npz"
+    b = bytearray(npz.read_bytes())
+    b[len(b) // 3] ^= 0x5A
+    npz.write_bytes(bytes(b))                                   # flipped byte
+    (rec / keys[1] / "seed_000000.json").unlink()               # lost commit marker
+    p = rec / keys[2] / "seed_000002.npz"
+    p.write_bytes(p.read_bytes()[:100])                         # truncated write
+    (rec / keys[3] / ".seed_000000.npz.x.tmp").write_bytes(b"")  # stray temp file
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        rep = run_sweep(st, out, workers=1, progress=False, log=None)
+    assert rep.n_computed == 3 and rep.n_skipped == 9 and len(rep.corrupt) == 3
+    assert any("SHA-256" in c for c in rep.corrupt)
+    assert stored(out) == before
+    assert not list(rec.glob("*/.*.tmp"))
+
+
+def test_load_warns_on_corrupt_and_lists_missing(tmp_path):
+    st = load_config(study_file(tmp_path, n=2))
+    out = tmp_path / "out"
+    run_sweep(st, out, workers=1, progress=False, log=None)
+    key = st.configurations[0].key
+    (out / "records" / key / "seed_000001.npz").write_bytes(b"junk")
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        res = load_results(out)
+    assert res[key].seeds == (0,) and res[key].missing == (1,)
+    assert res[key].pseudo_regret.shape == (1, 300)
+    assert not res.complete
+
+
+def test_more_seeds_reuses_records(tmp_path):
+    out = tmp_path / "out"
+    run_sweep(load_config(study_file(tmp_path, n=2)), out, workers=1, progress=False, log=None)
+    rep = run_sweep(load_config(study_file(tmp_path, n=3, name="b.toml")), out, workers=1, progress=False, log=None)
+    assert rep.n_skipped == 8 and rep.n_computed == 4
+
+
+def test_kill_minus_9_and_resume(tmp_path):
+    """Start a study in a subprocess, SIGKILL it mid-way, rerun, compare with an uninterrupted run."""
+    K, n = 20000, 6
+    f = study_file(tmp_path, K=K, n=n, chunk=1)
+    st = load_config(f)
+    out = tmp_path / "killed"
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mdptheory.cli", "run", str(f), "--out", str(out), "--workers", "1",
+         "--no-progress", "--no-figures"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            done = list((out / "records").glob("*/seed_*.json"))
+            if len(done) >= 3 or proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    n_before = len(list((out / "records").glob("*/seed_*.json")))
+    assert 3 <= n_before < st.n_records
+    rep = run_sweep(st, out, workers=1, progress=False, log=None)
+    assert rep.n_skipped + rep.n_computed == st.n_records == 24
+    assert rep.n_skipped >= n_before - len(rep.corrupt)
+    ref = tmp_path / "ref"
+    run_sweep(st, ref, workers=1, progress=False, log=None)
+    assert stored(out) == stored(ref)
+    for key in (c.key for c in st.configurations):
+        assert sorted(p.name for p in (out / "records" / key).iterdir()) == sorted(
+            p.name for p in (ref / "records" / key).iterdir())
+
+
+def test_to_frame_tidy(tmp_path):
+    pd = pytest.importorskip("pandas")
+    st = load_config(study_file(tmp_path, K=50, n=2))
+    run_sweep(st, tmp_path / "o", workers=1, progress=False, log=None)
+    res = load_results(tmp_path / "o")
+    df = res.to_frame()
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == 4 * 2 * 50
+    r = next(iter(res.values()))
+    sub = df[(df.key == r.config.key) & (df.seed == 1)].sort_values("episode")
+    np.testing.assert_array_equal(sub.cumulative_regret.to_numpy(), np.cumsum(r.pseudo_regret[1]))
+    assert len(res.to_frame(stride=7)) == 4 * 2 * 8  # episodes 7,14,...,49 and 50

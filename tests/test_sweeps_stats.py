@@ -1,0 +1,128 @@
+"""Bands and fits checked against closed forms, scipy.stats.bootstrap and a loop twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
+from mdptheory.sweeps.stats import (
+    _resample_weights,
+    bootstrap_mean_ci,
+    exponent_with_ci,
+    fit_window,
+    log_grid,
+    loglog_fit,
+    quantile_band,
+)
+
+
+def test_resample_weights_match_explicit_resampling():
+    """Twin: W @ X equals the means of explicitly resampled rows (same index draws)."""
+    X = np.random.default_rng(1).random((7, 5))
+    W = _resample_weights(7, 50, np.random.default_rng(3))
+    idx = np.random.default_rng(3).integers(0, 7, size=(50, 7))
+    explicit = np.stack([X[i].mean(axis=0) for i in idx])
+    np.testing.assert_allclose(W @ X, explicit, rtol=0, atol=1e-14)
+
+
+def test_bootstrap_matches_clt_for_large_n():
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, size=400)
+    m, lo, hi = bootstrap_mean_ci(x[:, None], level=0.95, n_boot=4000, seed=1)
+    half = 1.959964 * x.std(ddof=1) / np.sqrt(x.size)
+    assert m[0] == pytest.approx(x.mean())
+    assert lo[0] == pytest.approx(x.mean() - half, rel=0, abs=0.1 * half)
+    assert hi[0] == pytest.approx(x.mean() + half, rel=0, abs=0.1 * half)
+
+
+def test_bootstrap_agrees_with_scipy_percentile():
+    from scipy import stats
+
+    x = np.random.default_rng(5).exponential(size=40)
+    ref = stats.bootstrap((x,), np.mean, confidence_level=0.9, n_resamples=20000, method="percentile",
+                          random_state=np.random.default_rng(0)).confidence_interval
+    _, lo, hi = bootstrap_mean_ci(x[:, None], level=0.9, n_boot=20000, seed=7)
+    se = x.std(ddof=1) / np.sqrt(x.size)
+    assert abs(lo[0] - ref.low) < 0.05 * se * 4 and abs(hi[0] - ref.high) < 0.05 * se * 4
+
+
+def test_bootstrap_coverage():
+    """Percentile bootstrap of a mean: coverage near nominal for n = 30 (Monte Carlo)."""
+    rng = np.random.default_rng(11)
+    hits = 0
+    reps = 300
+    for r in range(reps):
+        x = rng.gamma(4.0, 1.0, size=30)  # mean 4
+        _, lo, hi = bootstrap_mean_ci(x[:, None], level=0.9, n_boot=500, seed=r)
+        hits += lo[0] <= 4.0 <= hi[0]
+    assert 0.82 <= hits / reps <= 0.96
+
+
+def test_bootstrap_degenerate_and_monotone():
+    X = np.tile(np.arange(5.0), (4, 1))
+    m, lo, hi = bootstrap_mean_ci(X)
+    np.testing.assert_array_equal(lo, m)
+    np.testing.assert_array_equal(hi, m)
+    C = np.cumsum(np.random.default_rng(0).random((6, 30)), axis=1)
+    _, lo, hi = bootstrap_mean_ci(C, n_boot=300)
+    assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
+    a = bootstrap_mean_ci(C, n_boot=300, seed=4)
+    b = bootstrap_mean_ci(C, n_boot=300, seed=4)
+    for u, v in zip(a, b):
+        assert u.tobytes() == v.tobytes()
+
+
+def test_bootstrap_errors():
+    with pytest.raises(ValueError, match="level = 1.2"):
+        bootstrap_mean_ci(np.ones((3, 2)), level=1.2)
+    with pytest.raises(ValueError, match="non-finite"):
+        bootstrap_mean_ci(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="n_boot = 0"):
+        bootstrap_mean_ci(np.ones((3, 2)), n_boot=0)
+
+
+def test_quantile_band_closed_form():
+    X = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
+    med, lo, hi = quantile_band(X, level=0.5)
+    # linear interpolation: q=0.25 -> position 1.0 -> 2; q=0.75 -> 4
+    assert (med[0], lo[0], hi[0]) == (3.0, 2.0, 4.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(hst.floats(-2.0, 2.0), hst.floats(0.01, 100.0), hst.integers(2, 40))
+def test_loglog_fit_exact_power_law(alpha, c, n):
+    x = np.geomspace(1.0, 1e4, n)
+    a, cc = loglog_fit(x, c * x**alpha)
+    assert a == pytest.approx(alpha, abs=1e-9)
+    assert cc == pytest.approx(c, rel=1e-9)
+
+
+def test_loglog_fit_errors():
+    with pytest.raises(ValueError, match="y must be positive"):
+        loglog_fit([1, 2], [0.0, 1.0])
+    with pytest.raises(ValueError, match="two distinct"):
+        loglog_fit([2, 2], [1.0, 1.0])
+
+
+def test_exponent_ci_contains_truth():
+    rng = np.random.default_rng(2)
+    K = 10_000
+    w = fit_window(K)
+    Y = np.stack([rng.uniform(5, 10) * w**0.5 * np.exp(rng.normal(0, 0.05, w.size)) for _ in range(20)])
+    fit = exponent_with_ci(w, Y, level=0.95, n_boot=500)
+    assert fit.lo <= 0.5 <= fit.hi and abs(fit.alpha - 0.5) < 0.05
+    assert fit.x_min >= K / 10 and fit.x_max == K
+
+
+def test_exponent_nan_for_zero_curve():
+    f = exponent_with_ci([1, 2, 3], np.zeros((2, 3)))
+    assert np.isnan(f.alpha)
+
+
+def test_log_grid():
+    g = log_grid(1000, 50)
+    assert g[0] == 1 and g[-1] == 1000 and np.all(np.diff(g) > 0)
+    assert log_grid(5, 100).tolist() == [1, 2, 3, 4, 5]
+    assert fit_window(100)[0] == 10
