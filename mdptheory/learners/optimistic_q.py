@@ -73,7 +73,7 @@ def learning_rate_weights(H: int, t: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA):
+def _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA, cap):
     """One optimistic Q-learning update (shared by the loop; mirrors ``_update_ref``)."""
     Hf = float(H)
     N[h, s, a] += 1.0
@@ -103,20 +103,24 @@ def _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota
             best = Q[h, s, j]
             arg = j
     pi[h, s] = arg
-    V[h, s] = best if best < Hf else Hf
+    ch = Hf if cap == 0 else float(H - h)
+    V[h, s] = best if best < ch else ch
 
 
 @njit(cache=True, nogil=True)
 def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                regret_out, returns_out):
-    H, bonus, scale, iota, c, c1, c2 = params
+    H, bonus, scale, iota, c, c1, c2, cap = params
     S = P.shape[1]
     A = P.shape[2]
-    Q = np.full((H, S, A), float(H))
+    Q = np.empty((H, S, A))
     V = np.zeros((H + 1, S))
     for h in range(H):
+        ch = float(H) if cap == 0 else float(H - h)
         for s in range(S):
-            V[h, s] = float(H)
+            V[h, s] = ch
+            for a in range(A):
+                Q[h, s, a] = ch
     N = np.zeros((H, S, A))
     Ms = np.zeros((H, S, A))
     M2s = np.zeros((H, S, A))
@@ -132,7 +136,7 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             a = pi[h, s]
             r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
             G += r
-            _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA)
+            _q_update(Q, V, N, Ms, M2s, bprev, pi, h, s, a, r, s2, H, bonus, scale, iota, c, c1, c2, SA, cap)
             s = s2
         returns_out[k] = G
 
@@ -149,6 +153,9 @@ class OptimisticQLearning(Learner):
         The paper's absolute constants (reconstruction: 1 by default).
     bonus_scale : float > 0
         Multiplies the bonus ``b_t``.
+    cap : {"H", "remaining"}
+        Initial values and the cap of :math:`V_h` are ``H`` (the paper) or the remaining
+        horizon ``H - h`` (0-based; a tighter optimistic variant, not the paper's rule).
 
     Notes
     -----
@@ -161,7 +168,7 @@ class OptimisticQLearning(Learner):
     normalization = "N1"
 
     def __init__(self, bonus: str = "hoeffding", delta: float = 0.05, c: float = 1.0,
-                 c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0):
+                 c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0, cap: str = "H"):
         if bonus not in _BONUS:
             raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
         if not (0.0 < float(delta) < 1.0):
@@ -169,7 +176,10 @@ class OptimisticQLearning(Learner):
         for nm, v in (("c", c), ("c1", c1), ("c2", c2), ("bonus_scale", bonus_scale)):
             if not (math.isfinite(float(v)) and float(v) >= 0.0):
                 raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
+        if cap not in ("H", "remaining"):
+            raise ValueError(f"cap must be 'H' or 'remaining', got {cap!r}")
         self.bonus = bonus
+        self.cap = cap
         self.delta = float(delta)
         self.c, self.c1, self.c2 = float(c), float(c1), float(c2)
         self.bonus_scale = float(bonus_scale)
@@ -177,12 +187,16 @@ class OptimisticQLearning(Learner):
     def _iota(self, S, A, H, K):
         return math.log(S * A * K * H / self.delta)
 
+    def _caps(self, H):
+        return np.full(H, float(H)) if self.cap == "H" else H - np.arange(H, dtype=float)
+
     def reset(self, S, A, H, rng):
         super().reset(S, A, H, rng)
         self._iota_v = self._iota(S, A, H, self._K)
-        self._Q = np.full((H, S, A), float(H))
+        caps = self._caps(H)
+        self._Q = np.repeat(caps[:, None, None], S * A, axis=1).reshape(H, S, A).copy()
         self._V = np.zeros((H + 1, S))
-        self._V[:H] = float(H)
+        self._V[:H] = caps[:, None]
         self._N = np.zeros((H, S, A))
         self._Ms = np.zeros((H, S, A))
         self._M2s = np.zeros((H, S, A))
@@ -221,12 +235,12 @@ class OptimisticQLearning(Learner):
             self._bprev[h, s, a] = beta
         self._Q[h, s, a] = (1.0 - alpha) * self._Q[h, s, a] + alpha * (r + vnext + self.bonus_scale * b)
         self._pi[h, s] = int(np.argmax(self._Q[h, s]))
-        self._V[h, s] = min(float(H), float(self._Q[h, s].max()))
+        self._V[h, s] = min(float(H) if self.cap == "H" else float(H - h), float(self._Q[h, s].max()))
 
     def compiled(self, mdp, episodes):
         iota = self._iota(mdp.S, mdp.A, mdp.H, int(episodes))
         return CompiledLoop(_optq_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, iota,
-                                         self.c, self.c1, self.c2))
+                                         self.c, self.c1, self.c2, 0 if self.cap == "H" else 1))
 
     def bound(self, S, A, H, K, delta=None):
         r"""Jin et al. 2018: Theorem 1 (Hoeffding) :math:`H^2SA+\sqrt{H^4SAT\iota}`, Theorem 2

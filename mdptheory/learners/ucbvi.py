@@ -44,7 +44,7 @@ _BONUS = {"hoeffding": 0, "bernstein": 1}
 
 
 @njit(cache=True, nogil=True)
-def _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi):
+def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi):
     """Optimistic backward induction (one episode's plan); writes Q, V, pi; Qprev <- Q."""
     S, A = n.shape
     Hf = float(H)
@@ -52,13 +52,14 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
         hr = h if Rk.shape[0] > 1 else 0
+        ch = Hf if cap == 0 else float(H - h)
         for x in range(S):
             best = -np.inf
             arg = 0
             for a in range(A):
                 cnt = n[x, a]
                 if cnt == 0.0:
-                    q = Hf
+                    q = ch
                 else:
                     mean = 0.0
                     sq = 0.0
@@ -91,8 +92,8 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi):
                             third = math.sqrt(8.0 * acc / cnt)
                         b = math.sqrt(8.0 * L * var / cnt) + 14.0 * Hf * L / (3.0 * cnt) + third
                     q = Rk[hr, x, a] + mean + scale * b
-                    if q > Hf:
-                        q = Hf
+                    if q > ch:
+                        q = ch
                     if Qprev[h, x, a] < q:
                         q = Qprev[h, x, a]
                 Q[h, x, a] = q
@@ -107,13 +108,16 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi):
 @njit(cache=True, nogil=True)
 def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                 regret_out, returns_out):
-    H, bonus, scale, L, c3, Rk = params
+    H, bonus, scale, L, c3, cap, Rk = params
     S = P.shape[1]
     A = P.shape[2]
     N = np.zeros((S, A, S))
     n = np.zeros((S, A))
     m = np.zeros((H + 1, S))
     Qprev = np.full((H, S, A), float(H))
+    if cap == 1:
+        for h in range(H):
+            Qprev[h] = float(H - h)
     Q = np.empty((H, S, A))
     V = np.empty((H + 1, S))
     Vb = np.empty((H + 1, S))
@@ -121,7 +125,7 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     for k in range(K):
-        _plan(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, Q, V, pi)
+        _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi)
         record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
         s = categorical(rng, initial)
         G = 0.0
@@ -141,7 +145,7 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
         m[H, xs[H]] += 1.0
 
 
-def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev):
+def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, cap="H"):
     """Plain-numpy twin of the compiled planning step; returns ``(Q, V, pi)`` (``Qprev`` is
     not modified; the caller replaces it by ``Q``)."""
     S, A = n.shape
@@ -167,8 +171,9 @@ def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev):
                 third = 0.0
             b = np.sqrt(8.0 * L * var / cnt) + 14.0 * H * L / (3.0 * cnt) + third
         Rh = Rk[h if Rk.shape[0] > 1 else 0]
-        q = np.minimum(np.minimum(Rh + mean + scale * b, float(H)), Qprev[h])
-        Q[h] = np.where(visited, q, float(H))
+        ch = float(H) if cap == "H" else float(H - h)
+        q = np.minimum(np.minimum(Rh + mean + scale * b, ch), Qprev[h])
+        Q[h] = np.where(visited, q, ch)
         V[h] = Q[h].max(axis=1)
     return Q, V, Q.argmax(axis=2).astype(np.int64)
 
@@ -185,6 +190,12 @@ class UCBVI(Learner):
     bonus_scale : float > 0
         Multiplies the bonus; 1.0 (default) is theory mode, the only mode comparable with
         :meth:`bound`.
+    cap : {"H", "remaining"}
+        Optimistic values are capped at ``H`` (the paper) or at the remaining horizon
+        ``H - h`` (0-based stage ``h``; tighter, still optimistic since
+        :math:`Q^*_h\le H-h` under N1 -- a documented variant, not the paper's rule). With
+        the paper's cap and lowest-index tie-breaking, all capped actions tie and the
+        learner plays action 0 until the bonuses fall below ``H``.
 
     Notes
     -----
@@ -197,14 +208,18 @@ class UCBVI(Learner):
     name = "UCBVI"
     normalization = "N1"
 
-    def __init__(self, bonus: str = "bernstein", delta: float = 0.05, bonus_scale: float = 1.0):
+    def __init__(self, bonus: str = "bernstein", delta: float = 0.05, bonus_scale: float = 1.0,
+                 cap: str = "H"):
         if bonus not in _BONUS:
             raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
         if not (0.0 < float(delta) < 1.0):
             raise ValueError(f"delta must be in (0, 1), got {delta!r}")
         if not (float(bonus_scale) > 0.0 and math.isfinite(float(bonus_scale))):
             raise ValueError(f"bonus_scale must be a finite number > 0, got {bonus_scale!r}")
+        if cap not in ("H", "remaining"):
+            raise ValueError(f"cap must be 'H' or 'remaining', got {cap!r}")
         self.bonus = bonus
+        self.cap = cap
         self.delta = float(delta)
         self.bonus_scale = float(bonus_scale)
 
@@ -234,11 +249,13 @@ class UCBVI(Learner):
         self._n = np.zeros((S, A))
         self._m = np.zeros((H + 1, S))
         self._Qprev = np.full((H, S, A), float(H))
+        if self.cap == "remaining":
+            self._Qprev = np.repeat((H - np.arange(H, dtype=float))[:, None, None], S * A, axis=1).reshape(H, S, A)
         self._traj = []
 
     def begin_episode(self, k):
         Q, V, pi = ucbvi_plan_ref(self._N, self._n, self._m, self._Rk, self._H, self.bonus,
-                                  self.bonus_scale, self._L, self._c3, self._Qprev)
+                                  self.bonus_scale, self._L, self._c3, self._Qprev, self.cap)
         self._Qprev = Q
         self._Q, self._V, self._pi = Q, V, pi
         self._traj = []
@@ -261,7 +278,8 @@ class UCBVI(Learner):
 
     def compiled(self, mdp, episodes):
         L, c3 = self._constants(mdp.S, mdp.A, mdp.H, int(episodes))
-        return CompiledLoop(_ucbvi_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, L, c3, self._Rk))
+        return CompiledLoop(_ucbvi_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, L, c3,
+                                          0 if self.cap == "H" else 1, self._Rk))
 
     def bound(self, S, A, H, K, delta=None):
         r"""Theorem 1 (CH) / Theorem 2 (BF) of Azar et al. 2017, explicit constants, N1, HOM,

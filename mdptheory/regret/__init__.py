@@ -1,6 +1,20 @@
 """Running learners with exact pseudo-regret accounting, bounds and analysis helpers."""
 
+from mdptheory.regret.analysis import ExponentFit, fit_exponent, fraction_above, quantiles, ratio_to_bound
+from mdptheory.regret.bounds import bound_curve, minimax_lower_bound
 from mdptheory.regret.engine import env_arrays, run, seed_rng
 from mdptheory.regret.trace import RegretTrace
 
-__all__ = ["run", "RegretTrace", "seed_rng", "env_arrays"]
+__all__ = [
+    "run",
+    "RegretTrace",
+    "seed_rng",
+    "env_arrays",
+    "fit_exponent",
+    "ExponentFit",
+    "ratio_to_bound",
+    "quantiles",
+    "fraction_above",
+    "bound_curve",
+    "minimax_lower_bound",
+]

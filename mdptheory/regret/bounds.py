@@ -1,0 +1,45 @@
+r"""Regret-bound curves and minimax lower-bound rates (for overlays and ratio plots).
+
+Upper bounds come from each learner's ``bound(S, A, H, K, delta)`` (a
+:class:`~mdptheory.learners.base.RegretBound`); :func:`bound_curve` evaluates one on an
+array of ``K``. :func:`minimax_lower_bound` gives the rates of ``regret_algorithms.md``
+section 10 with constant 1 (rates only: the papers' constants are not explicit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mdptheory.learners.base import RegretBound, _as_K, _check_dims
+
+__all__ = ["bound_curve", "minimax_lower_bound"]
+
+
+def bound_curve(learner, S: int, A: int, H: int, K, delta: float | None = None) -> RegretBound:
+    """``learner.bound`` evaluated on ``K`` (an int, or an array such as ``arange(1, K+1)``)."""
+    K = np.asarray(K, dtype=float)
+    kw = {} if delta is None else {"delta": delta}
+    return learner.bound(S, A, H, K, **kw)
+
+
+def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",
+                        normalization: str = "N1"):
+    r"""Minimax lower-bound *rate* (constant 1) on :math:`\mathrm{Regret}(K)`:
+
+    * INHOM, N1: :math:`\min(\sqrt{H^3SAK}, HK)` (Jin et al. 2018; Domingues et al. 2021);
+    * HOM, N1: :math:`\min(\sqrt{H^2SAK}, HK)` (Azar et al. 2017; Domingues et al. 2021);
+    * HOM, N2: :math:`\min(\sqrt{SAK}, K)` (Zhang, Ji & Du 2021);
+    * INHOM, N2: :math:`\min(\sqrt{SAHK}, K)` (the N1 instance scaled by 1/H)."""
+    _check_dims(S, A, H, 0.5)
+    K = _as_K(K)
+    table = {
+        ("INHOM", "N1"): (np.sqrt(H ** 3 * S * A * K), H * K),
+        ("HOM", "N1"): (np.sqrt(H ** 2 * S * A * K), H * K),
+        ("HOM", "N2"): (np.sqrt(S * A * K), K),
+        ("INHOM", "N2"): (np.sqrt(S * A * H * K), K),
+    }
+    key = (setting, normalization)
+    if key not in table:
+        raise ValueError(f"(setting, normalization) must be one of {list(table)}, got {key}")
+    a, b = table[key]
+    return np.minimum(a, b)
