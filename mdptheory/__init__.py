@@ -7,7 +7,7 @@ Layers (each imports only from the ones before it):
 
 __version__ = "0.1.0"
 
-from mdptheory.core import DiscountedMDP, EpisodicMDP, validate_policy
+from mdptheory.core import DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, LinearMDP, validate_policy
 from mdptheory.solvers import Solution, evaluate, solve
 from mdptheory.regret import RegretTrace, run
 
@@ -15,6 +15,8 @@ __all__ = [
     "__version__",
     "DiscountedMDP",
     "EpisodicMDP",
+    "LinearMDP",
+    "DiscountedLinearMDP",
     "validate_policy",
     "Solution",
     "solve",

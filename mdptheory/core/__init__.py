@@ -1,11 +1,14 @@
 """Core model objects and policy helpers."""
 
 from mdptheory.core.mdp import ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, as_mdp
+from mdptheory.core.linear import DiscountedLinearMDP, LinearMDP
 from mdptheory.core.policy import PolicySpec, to_stochastic, uniform_policy, validate_policy
 
 __all__ = [
     "DiscountedMDP",
     "EpisodicMDP",
+    "LinearMDP",
+    "DiscountedLinearMDP",
     "as_mdp",
     "ROW_SUM_TOL",
     "PolicySpec",

@@ -17,3 +17,8 @@ from mdptheory.envs.bitstring import (
 )
 __all__ += ["parity_bet", "majority_bet", "collect_bet", "local_threshold_bet", "bitstring_family",
             "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder"]
+from mdptheory.envs.counterexamples import OffPolicyInstance, baird_star, tsitsiklis_van_roy
+from mdptheory.envs.linear_mdp import linear_mdp_instance, random_linear_mdp, tabular_linear_mdp
+from mdptheory.envs.zigzag import ZigZagRelay, zigzag_relay
+__all__ += ["OffPolicyInstance", "baird_star", "tsitsiklis_van_roy", "random_linear_mdp",
+            "tabular_linear_mdp", "linear_mdp_instance", "ZigZagRelay", "zigzag_relay"]

@@ -4,3 +4,17 @@ from mdptheory.probes.fourier import (
     DegreeProfile, LowDegreeFit, decision_tree_depth, degree_profile, fourier_degree, influences,
     inverse_walsh, low_degree_error, sensitivity, spectral_tail, total_influence, walsh_spectrum,
 )
+from mdptheory.probes.linear_class import LinearClass, resolve_mu, stationary_distribution
+from mdptheory.probes.bellman import (
+    BallIBE, BellmanReport, PEOperators, bellman_report, incompleteness_ratio,
+    inherent_bellman_error_ball, pe_operators,
+)
+from mdptheory.probes.optimality import (
+    OptimalityIBE, ZanetteIBE, local_ibe_optimality, optimality_backup, sup_norm_projection, zanette_ibe,
+)
+from mdptheory.probes.estimators import (
+    EstimatorTrace, Transitions, fqe, lstd, sample_transitions, td0,
+)
+from mdptheory.probes.width import (
+    ReluNet1D, WidthBounds, breakpoint_lower_bound, interpolating_relu, width_bounds,
+)
