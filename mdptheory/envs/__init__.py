@@ -7,10 +7,17 @@ from mdptheory.envs.textbook import mdptoolbox_small, puterman_inventory, puterm
 from mdptheory.envs.riverswim import riverswim
 from mdptheory.envs.chains import chain, combination_lock
 from mdptheory.envs.deterministic import deterministic, is_deterministic, stochastic_twin
+from mdptheory.envs.deep_sea import deep_sea, deep_sea_state
+from mdptheory.envs.gridworld import FROZEN_LAKE_MAPS, gridworld, parse_map
+from mdptheory.envs.random_mdps import garnet, random_dense
+from mdptheory.envs.lower_bound import lower_bound_instance, lower_bound_layout
+from mdptheory.envs.gym import GymnasiumConversionError, from_gymnasium, to_gymnasium
 
 __all__ = ["puterman_two_state", "puterman_inventory", "mdptoolbox_small"]
 __all__ += ["riverswim", "chain", "combination_lock", "deterministic", "is_deterministic",
-            "stochastic_twin"]
+            "stochastic_twin", "deep_sea", "deep_sea_state", "gridworld", "parse_map",
+            "FROZEN_LAKE_MAPS", "garnet", "random_dense", "lower_bound_instance",
+            "lower_bound_layout", "from_gymnasium", "to_gymnasium", "GymnasiumConversionError"]
 from mdptheory.envs.bitstring import (
     BitstringFamily, BitstringMDP, BitstringSolution, Circuit, CircuitBuilder, bitstring_family,
     collect_bet, local_threshold_bet, majority_bet, parity_bet,
