@@ -44,8 +44,11 @@ _BONUS = {"hoeffding": 0, "bernstein": 1}
 
 
 @njit(cache=True, nogil=True)
-def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi):
-    """Optimistic backward induction (one episode's plan); writes Q, V, pi; Qprev <- Q."""
+def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi):
+    """Optimistic backward induction (one episode's plan); writes Q, V, pi; Qprev <- Q.
+
+    ``succ[x, a, :nsucc[x, a]]`` lists the observed successors of ``(x, a)`` (the only
+    ``y`` with ``N[x, a, y] > 0``), so each backup costs O(observed successors), not O(S)."""
     S, A = n.shape
     Hf = float(H)
     for s in range(S):
@@ -63,12 +66,13 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi):
                 else:
                     mean = 0.0
                     sq = 0.0
-                    for y in range(S):
+                    ns = nsucc[x, a]
+                    for j in range(ns):
+                        y = succ[x, a, j]
                         w = N[x, a, y]
-                        if w != 0.0:
-                            vy = V[h + 1, y]
-                            mean += w * vy
-                            sq += w * vy * vy
+                        vy = V[h + 1, y]
+                        mean += w * vy
+                        sq += w * vy * vy
                     mean /= cnt
                     if bonus == 0:
                         b = 7.0 * Hf * L / math.sqrt(cnt)
@@ -79,16 +83,16 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi):
                         third = 0.0
                         if h < H - 1:
                             acc = 0.0
-                            for y in range(S):
+                            for j in range(ns):
+                                y = succ[x, a, j]
                                 w = N[x, a, y]
-                                if w != 0.0:
-                                    my = m[h + 1, y]
-                                    t = Hf * Hf
-                                    if my > 0.0:
-                                        t2 = c3 / my
-                                        if t2 < t:
-                                            t = t2
-                                    acc += (w / cnt) * t
+                                my = m[h + 1, y]
+                                t = Hf * Hf
+                                if my > 0.0:
+                                    t2 = c3 / my
+                                    if t2 < t:
+                                        t = t2
+                                acc += (w / cnt) * t
                             third = math.sqrt(8.0 * acc / cnt)
                         b = math.sqrt(8.0 * L * var / cnt) + 14.0 * Hf * L / (3.0 * cnt) + third
                     q = Rk[hr, x, a] + mean + scale * b
@@ -114,6 +118,8 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     N = np.zeros((S, A, S))
     n = np.zeros((S, A))
     m = np.zeros((H + 1, S))
+    succ = np.zeros((S, A, S), dtype=np.int64)
+    nsucc = np.zeros((S, A), dtype=np.int64)
     Qprev = np.full((H, S, A), float(H))
     if cap == 1:
         for h in range(H):
@@ -125,7 +131,7 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     for k in range(K):
-        _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, Qprev, Q, V, pi)
+        _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
         record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
         s = categorical(rng, initial)
         G = 0.0
@@ -139,6 +145,10 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
         xs[H] = s
         returns_out[k] = G
         for h in range(H):
+            x, a, y = xs[h], acts[h], xs[h + 1]
+            if N[x, a, y] == 0.0:
+                succ[x, a, nsucc[x, a]] = y
+                nsucc[x, a] += 1
             N[xs[h], acts[h], xs[h + 1]] += 1.0
             n[xs[h], acts[h]] += 1.0
             m[h, xs[h]] += 1.0
