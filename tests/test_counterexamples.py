@@ -149,3 +149,21 @@ def test_breakpoint_bound_is_a_true_lower_bound():
         assert lb >= (changes + 1) // 2  # each window covers at most two slope changes
     with pytest.raises(ValueError, match="even"):
         zigzag_relay(7)
+
+
+def test_study_script_smoke(tmp_path):
+    """The study script runs end to end (quick mode) and its numbers agree with the closed forms."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "bellman_completeness.py"
+    spec = importlib.util.spec_from_file_location("bellman_completeness_study", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(["--quick", "--seeds", "3", "--out", str(tmp_path)])
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["phase"]["max_abs_diff_closed_form"] < 1e-12
+    assert s["zigzag"]["lower"] == [(n - 1) // 2 for n in s["zigzag"]["n"]]
+    for name in ("estimators_vs_iteration", "lstd_sqrt_n", "tvr_phase_diagram", "zigzag_width"):
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 0

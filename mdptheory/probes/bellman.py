@@ -137,7 +137,7 @@ def pe_operators(mdp: DiscountedMDP, lc: LinearClass, policy) -> PEOperators:
     WY = lc.weigh(Y)
     Wr = lc.weigh(r)
     M = lc.basis.T @ WY @ lc.coords
-    leak = float(np.linalg.norm(WY @ lc.null, 2)) if lc.null.shape[1] else 0.0
+    leak = _norm2(WY @ lc.null) if lc.null.shape[1] else 0.0
     return PEOperators(lc, mdp.gamma, probs, r, Y, phi_pi, Q, WY, Wr, M, leak)
 
 
@@ -150,17 +150,30 @@ def _orth(C: np.ndarray, tol: float) -> np.ndarray:
     return U[:, :k]
 
 
+def _svals(B: np.ndarray) -> np.ndarray:
+    """Singular values (descending); a QR of a tall matrix first keeps the cost O(n k^2)."""
+    if B.size == 0:
+        return np.zeros(0)
+    if B.shape[0] > 2 * B.shape[1]:
+        B = np.linalg.qr(B, mode="r")
+    return np.linalg.svd(B, compute_uv=False)
+
+
+def _norm2(B: np.ndarray) -> float:
+    s = _svals(B)
+    return float(s[0]) if s.size else 0.0
+
+
 def _smin(B: np.ndarray) -> float:
     if B.shape[1] == 0:
         return np.inf
-    s = np.linalg.svd(B, compute_uv=False)
     if B.shape[0] < B.shape[1]:
         return 0.0
-    return float(s[-1])
+    return float(_svals(B)[-1])
 
 
 def _leak_tol(ops: PEOperators) -> float:
-    return _ABS_TOL * max(1.0, float(np.linalg.norm(ops.WY, 2)))
+    return _ABS_TOL * max(1.0, _norm2(ops.WY))
 
 
 def incompleteness_ratio(ops: PEOperators) -> float:
@@ -173,9 +186,9 @@ def incompleteness_ratio(ops: PEOperators) -> float:
     if lc.null.shape[1]:
         KN = ops.WY @ lc.null
         KN = KN - U @ (U.T @ KN)
-        if np.linalg.norm(KN, 2) > _leak_tol(ops):
+        if _norm2(KN) > _leak_tol(ops):
             return np.inf
-    return float(np.linalg.norm(K, 2))
+    return float(_norm2(K))
 
 
 def _kappa_pair(ops: PEOperators) -> tuple[float, float]:
@@ -357,7 +370,7 @@ def bellman_report(mdp: DiscountedMDP, features, policy, mu="on-policy", *,
     eps = incompleteness_ratio(ops)
     kc, k = _kappa_pair(ops)
     complete = bool(rres <= tol * max(1.0, float(np.linalg.norm(ops.Wr)))
-                    and eps <= tol * max(1.0, float(np.linalg.norm(ops.WY, 2))))
+                    and eps <= tol * max(1.0, _norm2(ops.WY)))
     prod = kc * eps
     bound = kc / (1.0 - prod) if prod < 1 else np.inf
     ibe_slope = eps if real_rel <= 1e-8 else np.nan
@@ -376,10 +389,10 @@ def bellman_report(mdp: DiscountedMDP, features, policy, mu="on-policy", *,
     # concentrability
     dpi = discounted_occupancy(mdp, ops.probs).reshape(-1)
     Wd = np.sqrt(dpi)[:, None] * lc.phi
-    if lc.null.shape[1] and np.linalg.norm(Wd @ lc.null, 2) > _ABS_TOL * max(1.0, np.linalg.norm(Wd, 2)):
+    if lc.null.shape[1] and _norm2(Wd @ lc.null) > _ABS_TOL * max(1.0, _norm2(Wd)):
         conc = np.inf
     else:
-        conc = float(np.linalg.norm(Wd @ lc.coords, 2) ** 2)
+        conc = float(_norm2(Wd @ lc.coords) ** 2)
 
     wfp = _fixed_point(ops, identifiable)
     if wfp is None:
@@ -530,7 +543,7 @@ def inherent_bellman_error_ball(mdp: DiscountedMDP, features, policy, mu, radius
     K = K - U @ (U.T @ K)
     b = ops.Wr + ops.WY @ c
     b = b - U @ (U.T @ b)
-    eps = float(np.linalg.norm(K, 2)) if K.size else 0.0
+    eps = float(_norm2(K)) if K.size else 0.0
     nb = float(np.linalg.norm(b))
     simple = (max(eps * radius - nb, nb), eps * radius + nb)
     if incompleteness_ratio(ops) == np.inf:

@@ -109,7 +109,14 @@ class LinearClass:
         supp = np.flatnonzero(m > 0)
         sq = np.sqrt(m[supp])
         W = sq[:, None] * phi[supp]
-        U, s, Vt = np.linalg.svd(W, full_matrices=True)
+        if W.shape[0] > 2 * d:
+            # tall: QR first (O(n d^2)), then the SVD of the small triangular factor
+            Qf, Rf = np.linalg.qr(W)
+            Us, s, Vt = np.linalg.svd(Rf)
+            U = Qf @ Us
+        else:  # the full V (for the null space) when there are fewer rows than d
+            U, s, Vt = np.linalg.svd(W, full_matrices=W.shape[0] < d)
+            U = U[:, : s.size]
         smax = s[0] if s.size else 0.0
         r = int(np.sum(s > rank_tol * smax)) if smax > 0 else 0
         if r == 0:
