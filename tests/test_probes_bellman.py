@@ -376,3 +376,17 @@ def test_leaking_null_direction_gives_infinite_eps():
     phi2 = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
     r2 = bellman_report(mdp2, phi2, np.zeros(2, dtype=int), np.array([[1.0], [0.0]]))
     assert not r2.identifiable and r2.eps_inc == 0.0
+
+
+def test_sparse_and_dense_models_agree():
+    rng = np.random.default_rng(21)
+    mdp, phi, pi, mu = _random_instance(rng, 6, 2, 3, 0.85)
+    a = bellman_report(mdp, phi, pi, mu)
+    b = bellman_report(mdp.to_sparse(), phi, pi, mu)
+    for name in ("realizability_error", "eps_inc", "kappa_c", "kappa", "fqe_spectral_radius",
+                 "concentrability", "fixed_point_error"):
+        assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-10, abs=1e-13)
+    np.testing.assert_allclose(np.sort(a.td_eigenvalues.real), np.sort(b.td_eigenvalues.real), atol=1e-12)
+    oa = local_ibe_optimality(mdp, phi, "uniform", n_directions=8, n_starts=1, ascent_steps=5, seed=3)
+    ob = local_ibe_optimality(mdp.to_sparse(), phi, "uniform", n_directions=8, n_starts=1, ascent_steps=5, seed=3)
+    assert oa.lower_bound == pytest.approx(ob.lower_bound, rel=1e-10)

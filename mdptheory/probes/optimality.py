@@ -33,7 +33,7 @@ from scipy.optimize import linprog
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP
 from mdptheory.probes.bellman import as_linear_class
-from mdptheory.probes.linear_class import LinearClass, flat_P
+from mdptheory.probes.linear_class import flat_P
 from mdptheory.solvers import solve
 
 __all__ = [
