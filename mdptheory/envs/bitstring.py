@@ -67,6 +67,7 @@ __all__ = [
     "BitstringSolution",
     "BitstringMDP",
     "bitstring_family",
+    "family_circuit",
     "parity_bet",
     "majority_bet",
     "collect_bet",
@@ -700,6 +701,102 @@ def _feature_table(feature, k) -> np.ndarray:
     return g.astype(np.int64)
 
 
+def _resolve(kind, n, counter, theta, kappa, feature, max_n):
+    """Validate the family parameters; returns ``(n, m, counter, theta, kappa, g, k)``."""
+    g = None
+    if kind not in FAMILY_KINDS:
+        raise ValueError(f"kind = {kind!r} must be one of {FAMILY_KINDS}")
+    n = _check_int("n", n, 1, max_n)
+    if counter not in _COUNTERS:
+        raise ValueError(f"counter = {counter!r} must be one of {_COUNTERS}")
+    k_local = 1
+    if kind == "local-threshold":
+        if feature is None:
+            raise ValueError("feature (a 0/1 truth table of length 2**k) is required for kind='local-threshold'")
+        g = _feature_table(feature, 1)
+        k_local = int(g.size).bit_length() - 1
+        if k_local > n:
+            raise ValueError(f"feature has k = {k_local} inputs, more than the register length n = {n}")
+    elif feature is not None:
+        raise ValueError(f"feature is only used by kind='local-threshold', got kind = {kind!r}")
+    kappa = float(kappa)
+    if kind != "collect" and kappa != 0.0:
+        raise ValueError(f"kappa is only used by kind='collect', got kappa = {kappa!r}")
+    if not np.isfinite(kappa) or kappa < 0:
+        raise ValueError(f"kappa = {kappa!r} must be a finite number >= 0")
+
+    if kind == "parity":
+        if theta is not None:
+            raise ValueError(f"theta is not used by kind='parity', got theta = {theta!r}")
+        m = 1
+        ctr = None
+    else:
+        m = _counter_width(counter, n)
+        ctr = counter
+        if theta is None:
+            if kind == "local-threshold":
+                theta = max(1, ceil(n * float(g.mean())))
+            else:
+                theta = max(1, ceil(n / 2))
+        theta = _check_int("theta", theta, 1, n)
+    return n, m, ctr, theta, kappa, g, k_local
+
+
+def _build_circuit(kind, n, m, counter, theta, kappa, g, k_local):
+    """Explicit circuit of a family (inputs: ``N`` state bits, then the action)."""
+    N = n + m
+    H = n
+    # ---- circuit -------------------------------------------------------------------------
+    if kind == "parity":
+        tnames = ["t"]
+    elif counter == "thermometer":
+        tnames = [f"t{j + 1}" for j in range(m)]
+    else:
+        tnames = [f"c{j}" for j in range(m)]  # binary counter bit j (weight 2**j)
+    names = [f"x{i + 1}" for i in range(n)] + tnames + ["a"]
+    b = CircuitBuilder(N + 1, names)
+    xin = [b.input(i) for i in range(n)]
+    tin = [b.input(n + j) for j in range(m)]
+    act = b.input(N)
+    for i in range(n - 1):
+        b.output(f"s'[{i}]", xin[i + 1])
+    b.output(f"s'[{n - 1}]", b.const(0))
+    if kind == "parity":
+        tnew = [b.XOR(tin[0], xin[0])]
+        ge_node = tnew[0]
+    else:
+        if kind == "local-threshold":
+            inc_node = b.dnf(g, xin[:k_local])
+        elif kind == "collect":
+            inc_node = b.AND(xin[0], act)
+        else:
+            inc_node = xin[0]
+        tnew = _counter_circuit(b, counter, tin, inc_node)
+        ge_node = _ge_circuit(b, counter, tnew, theta)
+    for j in range(m):
+        b.output(f"s'[{n + j}]", tnew[j])
+    if kind == "collect":
+        b.output("r:reach", ge_node)
+        b.output("r:a", act)
+        last = (0.0, (("r:reach", 1.0), ("r:a", -kappa)))
+        step = (0.0, (("r:a", -kappa),))
+    else:
+        b.output("r:win", b.AND(act, ge_node))
+        b.output("r:lose", b.AND(act, b.NOT(ge_node)))
+        last = (0.0, (("r:win", 1.0), ("r:lose", -1.0)))
+        step = (0.0, ())
+    readout = (last,) if H == 1 else (step, last)
+    return b.build(), readout
+
+
+def family_circuit(kind: str, n: int, *, counter: str = "thermometer", theta: int | None = None,
+                   kappa: float = 0.0, feature=None) -> Circuit:
+    """The explicit model circuit of a family without building its ``2^N`` arrays (any
+    ``n <= 4096``); same parameters and circuit as :func:`bitstring_family`."""
+    n, m, ctr, theta, kappa, g, k_local = _resolve(kind, n, counter, theta, kappa, feature, 4096)
+    return _build_circuit(kind, n, m, counter, theta, kappa, g, k_local)[0]
+
+
 def bitstring_family(
     kind: str,
     n: int,
@@ -750,41 +847,7 @@ def bitstring_family(
     not be retrieved); they share the property the paper proves: constant-depth poly-size
     model, non-AC⁰ optimal values.
     """
-    if kind not in FAMILY_KINDS:
-        raise ValueError(f"kind = {kind!r} must be one of {FAMILY_KINDS}")
-    n = _check_int("n", n, 1, 24)
-    if counter not in _COUNTERS:
-        raise ValueError(f"counter = {counter!r} must be one of {_COUNTERS}")
-    k_local = 1
-    if kind == "local-threshold":
-        if feature is None:
-            raise ValueError("feature (a 0/1 truth table of length 2**k) is required for kind='local-threshold'")
-        g = _feature_table(feature, 1)
-        k_local = int(g.size).bit_length() - 1
-        if k_local > n:
-            raise ValueError(f"feature has k = {k_local} inputs, more than the register length n = {n}")
-    elif feature is not None:
-        raise ValueError(f"feature is only used by kind='local-threshold', got kind = {kind!r}")
-    kappa = float(kappa)
-    if kind != "collect" and kappa != 0.0:
-        raise ValueError(f"kappa is only used by kind='collect', got kappa = {kappa!r}")
-    if not np.isfinite(kappa) or kappa < 0:
-        raise ValueError(f"kappa = {kappa!r} must be a finite number >= 0")
-
-    if kind == "parity":
-        if theta is not None:
-            raise ValueError(f"theta is not used by kind='parity', got theta = {theta!r}")
-        m = 1
-        ctr = None
-    else:
-        m = _counter_width(counter, n)
-        ctr = counter
-        if theta is None:
-            if kind == "local-threshold":
-                theta = max(1, ceil(n * float(g.mean())))
-            else:
-                theta = max(1, ceil(n / 2))
-        theta = _check_int("theta", theta, 1, n)
+    n, m, ctr, theta, kappa, g, k_local = _resolve(kind, n, counter, theta, kappa, feature, 24)
     N = n + m
     if N > 24:
         raise ValueError(f"N = n + m = {N} state bits is too large (at most 24 supported)")
@@ -827,46 +890,7 @@ def bitstring_family(
         reward_stage = np.zeros(H, dtype=np.int64)
         reward_stage[H - 1] = 1
 
-    # ---- circuit -------------------------------------------------------------------------
-    if kind == "parity":
-        tnames = ["t"]
-    elif counter == "thermometer":
-        tnames = [f"t{j + 1}" for j in range(m)]
-    else:
-        tnames = [f"c{j}" for j in range(m)]  # binary counter bit j (weight 2**j)
-    names = [f"x{i + 1}" for i in range(n)] + tnames + ["a"]
-    b = CircuitBuilder(N + 1, names)
-    xin = [b.input(i) for i in range(n)]
-    tin = [b.input(n + j) for j in range(m)]
-    act = b.input(N)
-    for i in range(n - 1):
-        b.output(f"s'[{i}]", xin[i + 1])
-    b.output(f"s'[{n - 1}]", b.const(0))
-    if kind == "parity":
-        tnew = [b.XOR(tin[0], xin[0])]
-        ge_node = tnew[0]
-    else:
-        if kind == "local-threshold":
-            inc_node = b.dnf(g, xin[:k_local])
-        elif kind == "collect":
-            inc_node = b.AND(xin[0], act)
-        else:
-            inc_node = xin[0]
-        tnew = _counter_circuit(b, counter, tin, inc_node)
-        ge_node = _ge_circuit(b, counter, tnew, theta)
-    for j in range(m):
-        b.output(f"s'[{n + j}]", tnew[j])
-    if kind == "collect":
-        b.output("r:reach", ge_node)
-        b.output("r:a", act)
-        last = (0.0, (("r:reach", 1.0), ("r:a", -kappa)))
-        step = (0.0, (("r:a", -kappa),))
-    else:
-        b.output("r:win", b.AND(act, ge_node))
-        b.output("r:lose", b.AND(act, b.NOT(ge_node)))
-        last = (0.0, (("r:win", 1.0), ("r:lose", -1.0)))
-        step = (0.0, ())
-    readout = (last,) if H == 1 else (step, last)
+    circuit, readout = _build_circuit(kind, n, m, counter, theta, kappa, g, k_local)
     params = {"kind": kind, "n": n, "counter": ctr, "theta": theta if kind != "parity" else None}
     if kind == "collect":
         params["kappa"] = kappa
@@ -877,7 +901,7 @@ def bitstring_family(
     return BitstringFamily(
         kind=kind, n=n, N=N, H=H, A=A, counter=ctr, theta=theta if kind != "parity" else None,
         params=params, next_state=next_state, rewards=rewards, reward_stage=reward_stage,
-        circuit=b.build(), reward_readout=readout,
+        circuit=circuit, reward_readout=readout,
     )
 
 

@@ -18,3 +18,10 @@ from mdptheory.probes.estimators import (
 from mdptheory.probes.width import (
     ReluNet1D, WidthBounds, breakpoint_lower_bound, interpolating_relu, width_bounds,
 )
+from mdptheory.probes.circuits import (
+    CircuitGrowthRow, canonical_dnf, circuit_growth, is_monotone, minimal_true_points, monotone_dnf,
+)
+from mdptheory.probes.representation import (
+    MLPFit, RandomFeatureCurve, RepresentationRow, RepresentationTable, compare_representations,
+    mlp_fit_error, random_feature_error,
+)

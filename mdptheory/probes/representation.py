@@ -1,0 +1,436 @@
+r"""Capacity probes (random ReLU features, a small trained MLP) and
+:func:`compare_representations`, which applies every probe to the transition bits, the
+reward and :math:`Q^\star / V^\star` of a bit-string MDP and returns one table.
+
+This is the exact, synthetic analogue of the protocol of Zhu, Huang & Russell (ICLR 2024),
+who compare MLP approximation errors of transition, reward and :math:`Q^\star` on MuJoCo
+where :math:`Q^\star` is unknown; here every target is known on the whole cube. The error
+metric is the *relative* MSE :math:`\mathbb E(f-\hat f)^2/\mathrm{Var} f` (the
+"fraction of unexplained variance", as in the follow-up code of Feng & Zhong); absolute
+MSEs are reported too because relative error alone is misleading on near-constant targets
+(design notes ``theory_probes.md`` §1.4-1.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import scipy.optimize
+
+from mdptheory.envs.bitstring import BitstringFamily, BitstringMDP, BitstringSolution
+from mdptheory.probes.fourier import (
+    _as_cube,
+    decision_tree_depth,
+    degree_profile,
+    sensitivity,
+    total_influence,
+)
+
+__all__ = [
+    "RandomFeatureCurve",
+    "random_feature_error",
+    "MLPFit",
+    "mlp_fit_error",
+    "RepresentationRow",
+    "RepresentationTable",
+    "compare_representations",
+    "signed_inputs",
+]
+
+
+def signed_inputs(N: int) -> np.ndarray:
+    r"""The cube as a ``(2^N, N)`` float matrix of :math:`\bar x = 1 - 2x \in \{\pm1\}`."""
+    x = np.arange(1 << N)[:, None]
+    return 1.0 - 2.0 * ((x >> np.arange(N)[None, :]) & 1)
+
+
+def _seed_streams(seed, n: int):
+    ss = np.random.SeedSequence(seed)
+    return [np.random.default_rng(c) for c in ss.spawn(n)]
+
+
+# --------------------------------------------------------------------------------------
+# Proxy A: random ReLU features
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RandomFeatureCurve:
+    r"""Least-squares fit with random ReLU features, by width.
+
+    Attributes
+    ----------
+    widths : int array ``(W,)``
+    relative_mse : ``(W,)``
+        Mean over seeds of :math:`\mathbb E(f-\hat f)^2/\mathrm{Var} f` (NaN if constant).
+    mse : ``(W,)``
+        Mean over seeds of :math:`\mathbb E(f-\hat f)^2` (uniform measure on the cube).
+    relative_mse_per_seed : ``(n_seeds, W)``
+    variance : float
+    seed, n_seeds : int
+    """
+
+    widths: np.ndarray
+    relative_mse: np.ndarray
+    mse: np.ndarray
+    relative_mse_per_seed: np.ndarray
+    variance: float
+    seed: int
+    n_seeds: int
+
+
+def random_feature_error(values, widths=(2, 4, 8, 16, 32, 64, 128, 256, 512), n_seeds: int = 5,
+                         seed: int = 0) -> RandomFeatureCurve:
+    r"""MLP-width proxy A (design notes §1.4 item 5): random ReLU features + least squares.
+
+    For each seed draw :math:`W\sim\mathcal N(0, 1/N)^{N\times w_{\max}}` and
+    :math:`b\sim\mathcal N(0, 0.25)^{w_{\max}}`; features
+    :math:`\max(0, \bar xW + b)` with :math:`\bar x = 1-2x`, plus a bias column; width ``w``
+    uses the first ``w`` features (so the curve of each seed is non-increasing in ``w``).
+    The fit is ordinary least squares on all ``2^N`` inputs. Cost ``O(2^N w^2)`` per width.
+    Seeds come from ``numpy.random.SeedSequence(seed).spawn(n_seeds)`` (same seed =>
+    identical numbers).
+    """
+    v, N = _as_cube(values)
+    widths = np.asarray(widths, dtype=np.int64)
+    if widths.ndim != 1 or widths.size == 0 or (widths < 1).any():
+        raise ValueError(f"widths must be a non-empty list of positive integers, got {widths.tolist()}")
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds = {n_seeds!r} must be a positive integer")
+    if N > 16:
+        raise ValueError(f"random_feature_error fits on all 2^N inputs; N = {N} > 16 is too large")
+    X = signed_inputs(N)
+    var = float(v.var())
+    wmax = int(widths.max())
+    rel = np.empty((n_seeds, widths.size))
+    mse = np.empty((n_seeds, widths.size))
+    for r, rng in enumerate(_seed_streams(seed, n_seeds)):
+        W = rng.normal(0.0, 1.0 / np.sqrt(max(N, 1)), size=(N, wmax))
+        b = rng.normal(0.0, 0.5, size=wmax)
+        D = np.hstack([np.ones((v.size, 1)), np.maximum(X @ W + b, 0.0)])
+        # One Householder QR serves every nested width: when R[:k, :k] is non-singular,
+        # span(Q[:, :k]) = span(D[:, :k]) and the least-squares residual is y - Q_k Q_k^T y.
+        ncol = min(D.shape)
+        Q, R = np.linalg.qr(D[:, :ncol])
+        diag = np.abs(np.diag(R))
+        ok = np.cumprod(diag > 1e-9 * max(diag.max(), 1e-300)).astype(bool)
+        qty = Q.T @ v
+        for c, w in enumerate(widths):
+            k = int(w) + 1
+            if k <= ncol and ok[k - 1]:
+                res = v - Q[:, :k] @ qty[:k]
+            else:  # rank-deficient prefix (e.g. more features than points): SVD least squares
+                coef, *_ = np.linalg.lstsq(D[:, :k], v, rcond=None)
+                res = v - D[:, :k] @ coef
+            e = float(np.mean(res ** 2))
+            mse[r, c] = e
+            rel[r, c] = e / var if var > 0 else float("nan")
+    return RandomFeatureCurve(widths=widths, relative_mse=rel.mean(axis=0), mse=mse.mean(axis=0),
+                              relative_mse_per_seed=rel, variance=var, seed=int(seed), n_seeds=int(n_seeds))
+
+
+# --------------------------------------------------------------------------------------
+# Proxy B: a small trained MLP (numpy forward/backward, scipy L-BFGS)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MLPFit:
+    r"""Result of :func:`mlp_fit_error` (best of ``restarts`` trainings).
+
+    ``relative_mse`` is :math:`\mathbb E(f-\hat f)^2/\mathrm{Var}f` (``1 - R^2``) on the
+    full cube; ``mse`` the absolute mean squared error.
+    """
+
+    width: int
+    hidden_layers: int
+    relative_mse: float
+    mse: float
+    variance: float
+    n_params: int
+    restarts: int
+    iterations: int
+    params: np.ndarray = field(repr=False)
+
+
+def _shapes(N, width, layers):
+    dims = [N] + [width] * layers + [1]
+    return [(dims[i], dims[i + 1]) for i in range(len(dims) - 1)]
+
+
+def _unpack(theta, shapes):
+    out, k = [], 0
+    for a, b in shapes:
+        W = theta[k:k + a * b].reshape(a, b)
+        k += a * b
+        c = theta[k:k + b]
+        k += b
+        out.append((W, c))
+    return out
+
+
+def _loss_grad(theta, X, y, var, shapes):
+    layers = _unpack(theta, shapes)
+    acts = [X]
+    pre = []
+    h = X
+    for W, c in layers[:-1]:
+        z = h @ W + c
+        pre.append(z)
+        h = np.maximum(z, 0.0)
+        acts.append(h)
+    W, c = layers[-1]
+    out = (h @ W + c)[:, 0]
+    r = out - y
+    L = y.size
+    loss = float(r @ r) / (L * var)
+    g_out = (2.0 / (L * var)) * r[:, None]
+    grads = []
+    delta = g_out
+    for i in range(len(layers) - 1, -1, -1):
+        W, c = layers[i]
+        grads.append((acts[i].T @ delta, delta.sum(axis=0)))
+        if i > 0:
+            delta = (delta @ W.T) * (pre[i - 1] > 0)
+    grads.reverse()
+    g = np.concatenate([np.concatenate([gW.ravel(), gc]) for gW, gc in grads])
+    return loss, g
+
+
+def mlp_fit_error(values, width: int, hidden_layers: int = 1, restarts: int = 3, seed: int = 0,
+                  maxiter: int = 3000) -> MLPFit:
+    r"""Relative MSE of a trained ReLU MLP on all ``2^N`` inputs (MLP-width proxy B).
+
+    Architecture: ``hidden_layers`` (1 or 2) fully connected ReLU layers of ``width`` units
+    on :math:`\bar x = 1-2x`, linear output. Loss: :math:`\mathbb E(f-\hat f)^2/\mathrm{Var}f`,
+    minimised full-batch by L-BFGS (``scipy.optimize.minimize``) from He-initialised weights;
+    the best of ``restarts`` seeded runs is reported. Training is a local search: the result
+    is an *upper bound* on the best achievable error at this width (soft expectations, as in
+    the design notes §1.5 item 5).
+    """
+    v, N = _as_cube(values)
+    for name, val, lo in (("width", width, 1), ("restarts", restarts, 1), ("maxiter", maxiter, 1)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
+            raise ValueError(f"{name} = {val!r} must be an integer >= {lo}")
+    if hidden_layers not in (1, 2):
+        raise ValueError(f"hidden_layers = {hidden_layers!r} must be 1 or 2")
+    if N > 16:
+        raise ValueError(f"mlp_fit_error trains on all 2^N inputs; N = {N} > 16 is too large")
+    X = signed_inputs(N)
+    var = float(v.var())
+    shapes = _shapes(N, int(width), hidden_layers)
+    n_params = sum(a * b + b for a, b in shapes)
+    if var <= 0:
+        return MLPFit(width=int(width), hidden_layers=hidden_layers, relative_mse=0.0, mse=0.0, variance=0.0,
+                      n_params=n_params, restarts=0, iterations=0, params=np.zeros(n_params))
+    best = None
+    for rng in _seed_streams(seed, restarts):
+        parts = []
+        for i, (a, b) in enumerate(shapes):
+            parts.append(rng.normal(0.0, np.sqrt(2.0 / max(a, 1)), size=a * b))
+            parts.append(np.full(b, float(v.mean())) if i == len(shapes) - 1 else rng.normal(0.0, 0.1, size=b))
+        theta0 = np.concatenate(parts)
+        res = scipy.optimize.minimize(_loss_grad, theta0, args=(X, v, var, shapes), jac=True, method="L-BFGS-B",
+                                      options={"maxiter": int(maxiter), "ftol": 1e-15, "gtol": 1e-10})
+        if best is None or res.fun < best.fun:
+            best = res
+    rel = float(best.fun)
+    return MLPFit(width=int(width), hidden_layers=hidden_layers, relative_mse=rel, mse=rel * var, variance=var,
+                  n_params=n_params, restarts=int(restarts), iterations=int(best.nit), params=best.x)
+
+
+# --------------------------------------------------------------------------------------
+# compare_representations
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepresentationRow:
+    r"""Probe values for one target function.
+
+    ``kind`` is ``"transition"``, ``"reward"``, ``"Q*"``, ``"V*"`` or ``"V*|slice"``;
+    spectral columns are NaN for constant targets; ``dt_depth`` / ``rf_relative_mse`` are
+    ``None`` when the target has too many input bits for that probe; circuit columns are
+    ``None`` for value functions (no explicit circuit).
+    """
+
+    target: str
+    kind: str
+    n_inputs: int
+    variance: float
+    degree: int
+    tail1: float
+    tail3: float
+    influence: float
+    influence_ratio: float
+    sensitivity: int
+    dt_depth: int | None
+    rf_relative_mse: tuple | None
+    circuit_depth: int | None
+    circuit_size: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class RepresentationTable:
+    """Rows of :func:`compare_representations` with helpers for reading them."""
+
+    rows: tuple
+    rf_widths: tuple
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple:
+        return tuple(f.name for f in fields(RepresentationRow))
+
+    def row(self, target: str) -> RepresentationRow:
+        for r in self.rows:
+            if r.target == target:
+                return r
+        raise KeyError(f"target = {target!r} not in the table; targets: {[r.target for r in self.rows]}")
+
+    def select(self, kind: str) -> tuple:
+        """Rows of one kind (``"transition"``, ``"reward"``, ``"Q*"``, ``"V*"``, ``"V*|slice"``)."""
+        return tuple(r for r in self.rows if r.kind == kind)
+
+    def summary(self) -> dict:
+        """Model (max over non-constant transition bits and rewards) vs value rows, keyed by
+        measure: ``{"model": {...}, "Q*": {...}, "V*": {...}, "V*|slice": {...}}``."""
+        model = [r for r in self.rows if r.kind in ("transition", "reward") and r.variance > 0]
+
+        def agg(rs):
+            out = {"degree": max(r.degree for r in rs), "tail1": max(r.tail1 for r in rs),
+                   "influence_ratio": max(r.influence_ratio for r in rs),
+                   "sensitivity": max(r.sensitivity for r in rs)}
+            dts = [r.dt_depth for r in rs if r.dt_depth is not None]
+            out["dt_depth"] = max(dts) if dts else None
+            rfs = [r.rf_relative_mse for r in rs if r.rf_relative_mse is not None]
+            out["rf_relative_mse"] = tuple(np.max(np.array(rfs), axis=0)) if rfs else None
+            return out
+
+        res = {"model": agg(model)}
+        for kind in ("Q*", "V*", "V*|slice"):
+            rs = [r for r in self.select(kind) if r.variance > 0]
+            if rs:
+                res[kind] = agg(rs)
+        return res
+
+    def as_dicts(self) -> list:
+        return [{c: getattr(r, c) for c in self.columns} for r in self.rows]
+
+    def to_dataframe(self):
+        """The table as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.as_dicts())
+
+    def to_text(self) -> str:
+        def fmt(x):
+            if x is None:
+                return "-"
+            if isinstance(x, tuple):
+                return "/".join(f"{v:.2f}" for v in x)
+            if isinstance(x, float):
+                return "nan" if np.isnan(x) else f"{x:.3f}"
+            return str(x)
+
+        cols = ["target", "kind", "n_inputs", "degree", "tail1", "tail3", "influence_ratio", "sensitivity",
+                "dt_depth", "rf_relative_mse", "circuit_depth", "circuit_size"]
+        head = cols[:]
+        head[cols.index("rf_relative_mse")] = "rf@" + "/".join(str(w) for w in self.rf_widths)
+        head[cols.index("influence_ratio")] = "I/Var"
+        table = [head] + [[fmt(getattr(r, c)) for c in cols] for r in self.rows]
+        w = [max(len(row[i]) for row in table) for i in range(len(cols))]
+        lines = ["  ".join(s.ljust(w[i]) for i, s in enumerate(row)) for row in table]
+        if self.description:
+            lines.insert(0, self.description)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _row(target, kind, values, dt_max_bits, rf_max_bits, rf_widths, rf_seeds, seed, cdepth, csize):
+    v, N = _as_cube(values)
+    prof = degree_profile(v)
+    infl = total_influence(v)
+    var = prof.variance
+    const = var <= 1e-24
+    nan = float("nan")
+    dt = decision_tree_depth(v) if N <= dt_max_bits else None
+    rf = None
+    if N <= rf_max_bits and not const:
+        rf = tuple(float(e) for e in random_feature_error(v, rf_widths, n_seeds=rf_seeds, seed=seed).relative_mse)
+    return RepresentationRow(
+        target=target, kind=kind, n_inputs=N, variance=float(var), degree=prof.degree,
+        tail1=nan if const else prof.tail(1), tail3=nan if const else prof.tail(3), influence=float(infl),
+        influence_ratio=nan if const else float(infl / var), sensitivity=sensitivity(v, tol=1e-12),
+        dt_depth=dt, rf_relative_mse=rf, circuit_depth=cdepth, circuit_size=csize,
+    )
+
+
+def compare_representations(mdp, *, h: int = 0, solution: BitstringSolution | None = None,
+                            rf_widths=(8, 32, 128), rf_seeds: int = 3, rf_max_bits: int = 12,
+                            dt_max_bits: int = 13, seed: int = 0) -> RepresentationTable:
+    r"""Apply the representation probes to the model and to the optimal values of a
+    bit-string MDP.
+
+    Targets (each a function on the cube, see :mod:`mdptheory.probes.fourier`):
+
+    * ``s'[j]`` (kind ``"transition"``): bit ``j`` of the next state, on ``N + 1`` bits
+      (state bits, then the action);
+    * ``r[H-1]`` (and ``r[<H-1]`` when the per-step reward is not identically 0),
+      kind ``"reward"``, on ``N + 1`` bits;
+    * ``Q*[h]`` (kind ``"Q*"``) on ``N + 1`` bits; ``V*[h]`` (kind ``"V*"``) on the ``N``
+      state bits; ``V*[h]|t=0`` (kind ``"V*|slice"``) on the ``n`` register bits.
+
+    Columns: Fourier degree, tail(1), tail(3) (:math:`W^{>k}/\mathrm{Var}`), total
+    influence and :math:`I/\mathrm{Var}`, sensitivity, exact decision-tree depth (targets
+    with at most ``dt_max_bits`` inputs), relative MSE of random-ReLU-feature fits at
+    ``rf_widths`` (targets with at most ``rf_max_bits`` inputs; mean of ``rf_seeds``
+    seeds), and the depth / size of the explicit circuit for model targets.
+
+    Parameters
+    ----------
+    mdp : BitstringMDP or BitstringFamily
+    h : int
+        Stage of the value targets (default 0, the first stage).
+    solution : BitstringSolution, optional
+        Reuse an existing exact solution.
+    """
+    if isinstance(mdp, BitstringMDP):
+        fam = mdp.family
+    elif isinstance(mdp, BitstringFamily):
+        fam = mdp
+    else:
+        raise TypeError(
+            f"mdp must be a BitstringMDP or BitstringFamily (see mdptheory.envs.bitstring), got {type(mdp).__name__}"
+        )
+    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or not 0 <= h < fam.H:
+        raise ValueError(f"h = {h!r} must be a stage in [0, {fam.H})")
+    sol = fam.solve() if solution is None else solution
+    if sol.family is not fam and sol.V.shape != (fam.H + 1, fam.S):
+        raise ValueError("solution does not belong to this family")
+    rf_widths = tuple(int(w) for w in rf_widths)
+    common = dict(dt_max_bits=dt_max_bits, rf_max_bits=rf_max_bits, rf_widths=rf_widths, rf_seeds=rf_seeds, seed=seed)
+    rows = []
+    C = fam.circuit
+    for j, tb in enumerate(fam.transition_bits()):
+        nm = f"s'[{j}]"
+        rows.append(_row(nm, "transition", tb, cdepth=C.depth(nm), csize=C.size(nm), **common))
+    for k in range(fam.rewards.shape[0]):
+        offset, terms = fam.reward_readout[k]
+        names = [t for t, w in terms if w != 0]
+        stage = "H-1" if k == fam.reward_stage[fam.H - 1] else "<H-1"
+        vals = fam.rewards[k].ravel()
+        if stage == "<H-1" and not np.any(vals):
+            continue
+        cd = C.depth(names) if names else 0
+        cs = C.size(names) if names else 0
+        rows.append(_row(f"r[{stage}]", "reward", vals, cdepth=cd, csize=cs, **common))
+    rows.append(_row(f"Q*[{h}]", "Q*", sol.q_values(h), cdepth=None, csize=None, **common))
+    rows.append(_row(f"V*[{h}]", "V*", sol.V[h], cdepth=None, csize=None, **common))
+    rows.append(_row(f"V*[{h}]|t=0", "V*|slice", sol.slice_values(h), cdepth=None, csize=None, **common))
+    desc = (f"{fam.kind} n={fam.n} N={fam.N}" + (f" counter={fam.counter}" if fam.counter else "")
+            + (f" theta={fam.theta}" if fam.theta is not None else ""))
+    return RepresentationTable(rows=tuple(rows), rf_widths=rf_widths, description=desc)
