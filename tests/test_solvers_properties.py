@@ -166,19 +166,22 @@ def test_discounted_kernels_equal_reference(mdp, seed):
     csr = sp.csr_matrix(P.reshape(mdp.S * mdp.A, mdp.S))
     c = (csr.indptr, csr.indices, csr.data)
     Vr, pir = ref.bellman_max(P, R, g, V)
-    for fn, args in [(kd.bellman_max_dense, (P, R, g)), (kc.bellman_max_csr, c + (R, g))]:
+    for fn, args in [(kd.bellman_max_dense, (P, R, g)), (kc.bellman_max_csr, c + (R, g)),
+                     (kd.bellman_max_dense_serial, (P, R, g)), (kc.bellman_max_csr_serial, c + (R, g))]:
         out, pi = np.empty(mdp.S), np.empty(mdp.S, dtype=np.int64)
         fn(*args, V, out, pi)
         np.testing.assert_allclose(out, Vr, atol=1e-12)
         np.testing.assert_array_equal(pi, pir)
     Qr = ref.bellman_q(P, R, g, V)
-    for fn, args in [(kd.bellman_q_dense, (P, R, g)), (kc.bellman_q_csr, c + (R, g))]:
+    for fn, args in [(kd.bellman_q_dense, (P, R, g)), (kc.bellman_q_csr, c + (R, g)),
+                     (kd.bellman_q_dense_serial, (P, R, g)), (kc.bellman_q_csr_serial, c + (R, g))]:
         Q = np.empty((mdp.S, mdp.A))
         fn(*args, V, Q)
         np.testing.assert_allclose(Q, Qr, atol=1e-12)
     act = rng.integers(0, mdp.A, size=mdp.S)
     Tr = ref.policy_backup(P, R, g, act, V)
-    for fn, args in [(kd.policy_backup_dense, (P, R, g)), (kc.policy_backup_csr, c + (R, g))]:
+    for fn, args in [(kd.policy_backup_dense, (P, R, g)), (kc.policy_backup_csr, c + (R, g)),
+                     (kd.policy_backup_dense_serial, (P, R, g)), (kc.policy_backup_csr_serial, c + (R, g))]:
         out = np.empty(mdp.S)
         fn(*args, act, V, out)
         np.testing.assert_allclose(out, Tr, atol=1e-12)

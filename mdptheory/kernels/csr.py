@@ -10,9 +10,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from mdptheory.kernels._util import serial_clone
+
 _FM = {"reassoc", "contract"}
 
 __all__ = [
+    "bellman_max_csr_serial",
+    "bellman_q_csr_serial",
+    "policy_backup_csr_serial",
+
     "bellman_max_csr",
     "bellman_q_csr",
     "policy_backup_csr",
@@ -22,8 +28,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def bellman_max_csr(indptr, indices, data, R, gamma, V, V_out, pi_out):
+def _bellman_max_csr(indptr, indices, data, R, gamma, V, V_out, pi_out):
     S, A = R.shape
     for s in prange(S):
         best = -np.inf
@@ -41,8 +46,7 @@ def bellman_max_csr(indptr, indices, data, R, gamma, V, V_out, pi_out):
         pi_out[s] = arg
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def bellman_q_csr(indptr, indices, data, R, gamma, V, Q_out):
+def _bellman_q_csr(indptr, indices, data, R, gamma, V, Q_out):
     S, A = R.shape
     for s in prange(S):
         for a in range(A):
@@ -53,8 +57,7 @@ def bellman_q_csr(indptr, indices, data, R, gamma, V, Q_out):
             Q_out[s, a] = R[s, a] + gamma * acc
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def policy_backup_csr(indptr, indices, data, R, gamma, pi, V, V_out):
+def _policy_backup_csr(indptr, indices, data, R, gamma, pi, V, V_out):
     S, A = R.shape
     for s in prange(S):
         a = pi[s]
@@ -134,3 +137,15 @@ def evaluate_episodic_csr(indptr, indices, data, stage_stride, R, pi, V_out):
                     acc += data[k] * V_out[h + 1, indices[k]]
                 v += w * (R[h, s, a] + acc)
             V_out[h, s] = v
+
+
+bellman_max_csr = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_max_csr)
+bellman_max_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_max_csr))
+
+
+bellman_q_csr = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_q_csr)
+bellman_q_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_csr))
+
+
+policy_backup_csr = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_csr)
+policy_backup_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_csr))

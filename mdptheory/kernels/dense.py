@@ -13,9 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from mdptheory.kernels._util import serial_clone
+
 _FM = {"reassoc", "contract"}  # lets LLVM vectorise the dot products; no NaN/inf assumptions
 
 __all__ = [
+    "bellman_max_dense_serial",
+    "bellman_q_dense_serial",
+    "policy_backup_dense_serial",
+
     "bellman_max_dense",
     "bellman_q_dense",
     "policy_backup_dense",
@@ -26,8 +32,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def bellman_max_dense(P, R, gamma, V, V_out, pi_out):
+def _bellman_max_dense(P, R, gamma, V, V_out, pi_out):
     """One Jacobi VI sweep: ``V_out = T V`` and ``pi_out`` = greedy actions."""
     S, A = R.shape
     n = V.shape[0]
@@ -46,8 +51,7 @@ def bellman_max_dense(P, R, gamma, V, V_out, pi_out):
         pi_out[s] = arg
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def bellman_q_dense(P, R, gamma, V, Q_out):
+def _bellman_q_dense(P, R, gamma, V, Q_out):
     """``Q_out[s, a] = R[s, a] + gamma * P[s, a] @ V``."""
     S, A = R.shape
     n = V.shape[0]
@@ -59,8 +63,7 @@ def bellman_q_dense(P, R, gamma, V, Q_out):
             Q_out[s, a] = R[s, a] + gamma * acc
 
 
-@njit(cache=True, parallel=True, fastmath=_FM)
-def policy_backup_dense(P, R, gamma, pi, V, V_out):
+def _policy_backup_dense(P, R, gamma, pi, V, V_out):
     """``V_out = T_pi V`` for a deterministic policy ``pi`` (``(S,)`` int)."""
     S = R.shape[0]
     n = V.shape[0]
@@ -157,3 +160,15 @@ def stream_sum(X):
             acc += X[i, j]
         parts[i] = acc
     return parts.sum()
+
+
+bellman_max_dense = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_max_dense)
+bellman_max_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_max_dense))
+
+
+bellman_q_dense = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_q_dense)
+bellman_q_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_dense))
+
+
+policy_backup_dense = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_dense)
+policy_backup_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_dense))

@@ -10,38 +10,51 @@ from mdptheory.kernels import csr as kc
 from mdptheory.kernels import dense as kd
 
 
+#: Models with fewer stored transition entries than this use the serial kernels: below it,
+#: starting threads costs more than the sweep itself.
+PARALLEL_MIN_ENTRIES = 200_000
+
+
 class DiscountedOps:
     """Bellman operators of a discounted MDP with preallocated-output kernels.
 
     ``gamma`` can be overridden (``gamma=1`` is used by relative value iteration).
+    ``parallel`` (default: by size, see :data:`PARALLEL_MIN_ENTRIES`) picks the threaded
+    or the serial compilation of the same kernels.
     """
 
-    def __init__(self, mdp: DiscountedMDP, gamma: float | None = None):
+    def __init__(self, mdp: DiscountedMDP, gamma: float | None = None, parallel: bool | None = None):
         self.S, self.A = mdp.S, mdp.A
         self.gamma = mdp.gamma if gamma is None else float(gamma)
         self.R = mdp.R
         self.sparse = mdp.is_sparse
         self.P = mdp.P
+        entries = mdp.P.nnz if self.sparse else mdp.P.size
+        if parallel is None:
+            parallel = entries >= PARALLEL_MIN_ENTRIES
+        self.parallel = bool(parallel)
         if self.sparse:
             self.csr = (mdp.P.indptr, mdp.P.indices, mdp.P.data)
+            k = kc
+            self._max = k.bellman_max_csr if parallel else k.bellman_max_csr_serial
+            self._q = k.bellman_q_csr if parallel else k.bellman_q_csr_serial
+            self._pi = k.policy_backup_csr if parallel else k.policy_backup_csr_serial
+            self._args = self.csr
+        else:
+            k = kd
+            self._max = k.bellman_max_dense if parallel else k.bellman_max_dense_serial
+            self._q = k.bellman_q_dense if parallel else k.bellman_q_dense_serial
+            self._pi = k.policy_backup_dense if parallel else k.policy_backup_dense_serial
+            self._args = (self.P,)
 
     def tmax(self, V, V_out, pi_out):
-        if self.sparse:
-            kc.bellman_max_csr(*self.csr, self.R, self.gamma, V, V_out, pi_out)
-        else:
-            kd.bellman_max_dense(self.P, self.R, self.gamma, V, V_out, pi_out)
+        self._max(*self._args, self.R, self.gamma, V, V_out, pi_out)
 
     def q(self, V, Q_out):
-        if self.sparse:
-            kc.bellman_q_csr(*self.csr, self.R, self.gamma, V, Q_out)
-        else:
-            kd.bellman_q_dense(self.P, self.R, self.gamma, V, Q_out)
+        self._q(*self._args, self.R, self.gamma, V, Q_out)
 
     def tpi(self, pi, V, V_out):
-        if self.sparse:
-            kc.policy_backup_csr(*self.csr, self.R, self.gamma, pi, V, V_out)
-        else:
-            kd.policy_backup_dense(self.P, self.R, self.gamma, pi, V, V_out)
+        self._pi(*self._args, self.R, self.gamma, pi, V, V_out)
 
     def gs(self, V, pi_out) -> float:
         if self.sparse:
