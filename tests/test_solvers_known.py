@@ -259,3 +259,20 @@ def test_sparse_policy_evaluation_matches_dense():
     pi = rng.integers(0, A, size=S)
     np.testing.assert_allclose(evaluate(mdp.to_sparse(), pi), evaluate(mdp, pi), rtol=1e-12)
     assert sp.issparse(mdp.to_sparse().P)
+
+
+def test_evaluate_q_matches_bellman_equation_by_hand():
+    from mdptheory.solvers import evaluate_q
+
+    mdp = mdptoolbox_small(0.9)
+    pi = np.array([0, 1])
+    # by hand: V = (I - 0.9 P_pi)^-1 R_pi, Q = R + 0.9 P V
+    P = np.asarray(mdp.P)
+    P_pi = np.array([P[0, 0], P[1, 1]])
+    V = np.linalg.solve(np.eye(2) - 0.9 * P_pi, np.array([5.0, 2.0]))
+    np.testing.assert_allclose(evaluate_q(mdp, pi), mdp.R + 0.9 * P @ V, rtol=1e-12)
+    np.testing.assert_allclose(evaluate_q(mdp.to_sparse(), pi), mdp.R + 0.9 * P @ V, rtol=1e-12)
+    e = puterman_inventory(3)
+    sol = solve(e)
+    np.testing.assert_allclose(evaluate_q(e, sol.policy), sol.Q, atol=1e-12)
+    np.testing.assert_allclose(evaluate_q(e.to_sparse(), sol.policy), sol.Q, atol=1e-12)

@@ -2,7 +2,7 @@
 policy iteration, linear programming (HiGHS; cvxpy formulation), relative value iteration,
 backward induction, and exact policy evaluation."""
 
-from mdptheory.solvers.api import DEFAULT_METHOD, DISCOUNTED_METHODS, evaluate, solve
+from mdptheory.solvers.api import DEFAULT_METHOD, DISCOUNTED_METHODS, evaluate, evaluate_q, solve
 from mdptheory.solvers.average import relative_value_iteration
 from mdptheory.solvers.discounted import (
     certify,
@@ -22,7 +22,7 @@ from mdptheory.solvers.lp import (
 from mdptheory.solvers.result import Solution
 
 __all__ = [
-    "solve", "evaluate", "Solution", "DEFAULT_METHOD", "DISCOUNTED_METHODS",
+    "solve", "evaluate", "evaluate_q", "Solution", "DEFAULT_METHOD", "DISCOUNTED_METHODS",
     "value_iteration", "gauss_seidel_vi", "policy_iteration", "modified_policy_iteration",
     "linear_programming", "lp_cvxpy", "solve_constrained", "ConstrainedSolution",
     "occupancy_measure", "relative_value_iteration", "backward_induction", "evaluate_episodic",

@@ -17,7 +17,7 @@ from mdptheory.solvers.episodic import backward_induction, evaluate_episodic
 from mdptheory.solvers.lp import linear_programming
 from mdptheory.solvers.result import Solution
 
-__all__ = ["solve", "evaluate", "DISCOUNTED_METHODS", "DEFAULT_METHOD"]
+__all__ = ["solve", "evaluate", "evaluate_q", "DISCOUNTED_METHODS", "DEFAULT_METHOD"]
 
 DISCOUNTED_METHODS = {
     "vi": value_iteration,
@@ -87,3 +87,25 @@ def evaluate(mdp: DiscountedMDP | EpisodicMDP, policy) -> np.ndarray:
     if spec.deterministic:
         return evaluate_discounted(mdp, pi=spec.table)
     return evaluate_discounted(mdp, probs=spec.table)
+
+
+def evaluate_q(mdp: DiscountedMDP | EpisodicMDP, policy) -> np.ndarray:
+    r"""Exact action values of a policy: :math:`Q^\pi = R + \gamma P V^\pi`.
+
+    Returns ``(S, A)`` (discounted) or ``(H, S, A)`` (episodic, :math:`Q^\pi_h = R_h + P_h
+    V^\pi_{h+1}`).
+    """
+    from mdptheory.solvers._ops import DiscountedOps
+
+    V = evaluate(mdp, policy)
+    if isinstance(mdp, EpisodicMDP):
+        H = mdp.horizon
+        Q = np.empty((H, mdp.S, mdp.A))
+        for h in range(H):
+            Ph = mdp.P_stage(h)
+            nxt = (Ph @ V[h + 1]).reshape(mdp.S, mdp.A) if mdp.is_sparse else Ph @ V[h + 1]
+            Q[h] = mdp.R_stage(h) + nxt
+        return Q
+    Q = np.empty((mdp.S, mdp.A))
+    DiscountedOps(mdp).q(np.ascontiguousarray(V), Q)
+    return Q
