@@ -7,9 +7,26 @@ Layers (each imports only from the ones before it):
 
 __version__ = "0.1.0"
 
+import importlib as _importlib
+
 from mdptheory.core import DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, LinearMDP, validate_policy
-from mdptheory.solvers import Solution, evaluate, solve
+from mdptheory.solvers import Solution, evaluate, evaluate_q, solve
 from mdptheory.regret import RegretTrace, run
+
+_SUBPACKAGES = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret", "probes",
+                "correction", "sweeps", "plots")
+
+
+def __getattr__(name):
+    """Import subpackages on first use, so ``mdptheory.envs.riverswim(...)`` works after a
+    plain ``import mdptheory`` without paying for every subpackage at import time."""
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f"mdptheory.{name}")
+    raise AttributeError(f"module 'mdptheory' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES))
 
 __all__ = [
     "__version__",
@@ -21,6 +38,7 @@ __all__ = [
     "Solution",
     "solve",
     "evaluate",
+    "evaluate_q",
     "run",
     "RegretTrace",
 ]
