@@ -146,7 +146,8 @@ def _cmd_run(args) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"--workers = {args.workers} must be >= 1", file=sys.stderr)
         return 2
-    rep = run_sweep(study, out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
+    rep = run_sweep(study, out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
+                    durable=args.durable)
     print(f"{rep.n_computed} record(s) computed, {rep.n_skipped} reused, {len(rep.corrupt)} corrupt recomputed "
           f"in {rep.wall_time:.1f}s ({rep.executor}, {rep.workers} worker(s)); results in {out}")
     return _finish_study(out, figures=not args.no_figures)
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://host:port (pip install mdptheory[dask])")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
+    r.add_argument("--durable", action="store_true", help="fsync every record (survive OS crashes, not only kills)")
     r.set_defaults(func=_cmd_run)
     pl = sub.add_parser("plot", help="redraw table.csv and figures of a results directory")
     pl.add_argument("results", help="the --out directory of `mdptheory run`")

@@ -75,9 +75,11 @@ def test_regret_figure(results):
     axes = [a for a in fig.axes if a.get_visible()]
     assert [a.get_title() for a in axes] == ["riverswim (n=3)", "riverswim (n=5)"]
     for ax in axes:
-        assert legend_texts(ax) == ["UCBVI-BF", "random"]
         assert ax.get_xlabel() == "episodes $k$"
-        assert "bootstrap" in ax.get_legend().get_title().get_text()
+        assert ax.get_legend_handles_labels()[1] == ["UCBVI-BF", "random"]
+    (leg,) = fig.legends  # several panels: one shared legend
+    assert [t.get_text() for t in leg.get_texts()] == ["UCBVI-BF", "random"]
+    assert "bootstrap" in leg.get_title().get_text() and "3 seeds" in leg.get_title().get_text()
     line = axes[1].get_lines()[0]
     ks = line.get_xdata().astype(int)
     np.testing.assert_allclose(line.get_ydata(), engine_cumulative(5)[:, ks - 1].mean(axis=0), rtol=1e-12)
@@ -90,7 +92,7 @@ def test_quantile_band_figure(results):
     line = ax.get_lines()[0]
     ks = line.get_xdata().astype(int)
     np.testing.assert_allclose(line.get_ydata(), np.median(engine_cumulative(3)[:, ks - 1], axis=0), rtol=1e-12)
-    assert "quantile" in ax.get_legend().get_title().get_text()
+    assert "quantile" in fig.legends[0].get_title().get_text()
 
 
 def test_loglog_figure(results):
@@ -99,7 +101,7 @@ def test_loglog_figure(results):
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     texts = legend_texts(ax)
     assert len(texts) == 2
-    assert texts[0].startswith("UCBVI-BF: $\\hat\\alpha$=") and "theory 0.5" in texts[0]
+    assert texts[0].startswith("UCBVI-BF: $\\hat\\alpha$=") and "(theory 0.5" in texts[0]
     assert texts[1].startswith("random: $\\hat\\alpha$=1.00")  # uniform play: linear regret
 
 
@@ -108,7 +110,7 @@ def test_ratio_figure(results):
 
     fig = ratio_figure(results)
     ax = fig.axes[1]
-    assert legend_texts(ax)[0].startswith("UCBVI-BF")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["UCBVI-BF", "random"]
     line = ax.get_lines()[0]
     ks = line.get_xdata()
     B = UCBVI(bonus="bernstein", bonus_scale=0.1).bound(5, 2, 5, ks, 0.1).value
@@ -148,3 +150,10 @@ def test_style_sizes(tmp_path):
     assert (tmp_path / "x.png").exists() and (tmp_path / "y.pdf").exists()
     with pytest.raises(ValueError, match="size = 'poster'"):
         figure("poster")
+
+
+def test_color_linestyle_pairs_distinct():
+    from mdptheory.plots.style import color, linestyle
+
+    pairs = {(color(i), str(linestyle(i))) for i in range(64)}
+    assert len(pairs) == 64

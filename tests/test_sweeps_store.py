@@ -171,3 +171,11 @@ def test_record_size_for_1e5_episodes(tmp_path):
     st.write_record(KEY, 0, {"pseudo_regret": pr, "returns": ret}, {})
     npz, _ = st.paths(KEY, 0)
     assert npz.stat().st_size < 1_000_000
+
+
+def test_durable_mode_roundtrip(tmp_path):
+    st = ResultStore(tmp_path, durable=True)
+    a = arrays(5)
+    st.write_record(KEY, 5, a, {})
+    assert st.check(KEY, 5).state == "ok"
+    np.testing.assert_array_equal(st.read(KEY, 5).arrays["returns"], a["returns"])

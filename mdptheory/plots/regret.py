@@ -74,10 +74,20 @@ def _grid(nrows_cols: int) -> tuple[int, int]:
     return math.ceil(nrows_cols / ncols), ncols
 
 
-def _setup(results: Results, size: str | None):
+def _setup(results: Results, size: str | None, column: bool = False):
     panels = _panels(results)
     if not panels:
         raise ValueError(f"{results.root}: no records to plot")
+    if column and len(panels) > 1:
+        # one panel per row, each with its own legend on the right (per-panel legend text)
+        import matplotlib.pyplot as plt
+
+        from mdptheory.plots.style import SIZES
+
+        w, h = SIZES["two-column"]
+        fig, axes = plt.subplots(len(panels), 1, figsize=(w, 0.85 * h * len(panels)), squeeze=False)
+        fig.subplots_adjust(right=0.52, hspace=0.45)
+        return panels, fig, axes.ravel(), _learner_styles(results)
     nr, nc = _grid(len(panels))
     size = size or results.study.outputs.size
     if nc > 1 and size == "one-column":
@@ -87,6 +97,39 @@ def _setup(results: Results, size: str | None):
     for ax in flat[len(panels):]:
         ax.set_visible(False)
     return panels, fig, flat, _learner_styles(results)
+
+
+def _shared_legend(fig, axes, title: str | None = None) -> None:
+    """One legend for the whole figure (below the panels) when several panels share the
+    same learners; a single panel keeps its own legend."""
+    vis = [a for a in axes if a.get_visible()]
+    if len(vis) == 1:
+        vis[0].legend(loc="upper left", title=title, title_fontsize=6)
+        return
+    handles, labels = {}, []
+    for a in vis:
+        for h, lab in zip(*a.get_legend_handles_labels()):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    fig.tight_layout()
+    fig.legend([handles[l] for l in labels], labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=min(4, len(labels)), title=title, title_fontsize=6)
+
+
+def _legend_below(ax) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1, fontsize=5.5)
+
+
+def _log_ticks(ax, axis: str, values) -> None:
+    """Plain-number ticks at the data's values on a log axis (no crowded minor labels)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(FixedLocator(sorted(set(float(v) for v in values))))
+    a.set_major_formatter(ScalarFormatter())
+    a.set_minor_locator(NullLocator())
+    a.set_minor_formatter(NullFormatter())
 
 
 def _band_label(band: str, level: float, n: int) -> str:
@@ -115,8 +158,8 @@ def regret_figure(results: Results, *, band: str | None = None, level: float | N
             ax.set_ylabel(r"$\mathrm{Regret}(k)$")
             ax.set_xlim(left=0)
             ax.set_ylim(bottom=0)
-            ax.legend(loc="upper left", title=_band_label(band, level, max(r.n_seeds for r in rs)), title_fontsize=6)
         fig.tight_layout()
+        _shared_legend(fig, axes, _band_label(band, level, max(r.n_seeds for pr in panels for r in pr[1])))
     return fig
 
 
@@ -131,7 +174,7 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
     o = results.study.outputs
     band, level = band or o.band, o.level if level is None else level
     with paper_style():
-        panels, fig, axes, sty = _setup(results, size)
+        panels, fig, axes, sty = _setup(results, size, column=True)
         for ax, (mdp_label, rs) in zip(axes, panels):
             for r in rs:
                 K = r.config.episodes
@@ -148,7 +191,7 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
                 th = theory_exponent_K(r.config, results.study.delta)
                 lab = f"{r.config.learner.label}: $\\hat\\alpha$={_fmt_exp(a, alo, ahi)}"
                 if not math.isnan(th):
-                    lab += f", theory {th:.2f}"
+                    lab += f" (theory {th:.2f})"
                 pos = mid > 0
                 ax.plot(ks[pos], mid[pos], color=color(i), ls=linestyle(i), label=lab)
                 okb = (lo > 0) & (hi > 0)
@@ -159,11 +202,15 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
                     ax.plot(kr, yK * (kr / K) ** th, color=color(i), ls=":", lw=0.9)
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_title(mdp_label + " (dotted: theorem's rate)")
-            ax.set_xlabel("episodes $k$")
+            ax.set_title(mdp_label)
+            ax.set_xlabel("episodes $k$ (dotted: theorem's rate)")
             ax.set_ylabel(r"$\mathrm{Regret}(k)$")
-            ax.legend(loc="best")
-        fig.tight_layout()
+            if len(panels) == 1:
+                ax.legend(loc="lower right")
+            else:
+                ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+        if len(panels) == 1:
+            fig.tight_layout()
     return fig
 
 
@@ -192,11 +239,10 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
             ax.set_title(mdp_label)
             ax.set_xlabel("episodes $k$")
             ax.set_ylabel(r"$\mathrm{Regret}(k)\,/\,\mathrm{bound}(k)$")
-            if drawn:
-                ax.legend(loc="best")
-            else:
+            if not drawn:
                 ax.text(0.5, 0.5, "no learner with a bound", ha="center", va="center", transform=ax.transAxes)
         fig.tight_layout()
+        _shared_legend(fig, axes)
     return fig
 
 
@@ -227,7 +273,7 @@ def scaling_figure(results: Results, *, axes_names=None, level: float | None = N
                 lab = f"{f.learner}" + (f" [{f.family}]" if len({g.family for g in fits}) > 1 else "")
                 lab += f": {_fmt_exp(f.exponent, f.exponent_lo, f.exponent_hi)}"
                 if not math.isnan(f.theory_exponent):
-                    lab += f", theory {f.theory_exponent:.2f}"
+                    lab += f" (theory {f.theory_exponent:.2f})"
                 yerr = np.vstack([m - lo, hi - m])
                 ax.errorbar(f.x, m, yerr=yerr, color=color(i), marker=MARKERS[i % len(MARKERS)], ls="none", capsize=1.5, label=lab)
                 if not math.isnan(f.exponent) and np.all(m > 0):
@@ -238,8 +284,13 @@ def scaling_figure(results: Results, *, axes_names=None, level: float | None = N
             ax.set_yscale("log")
             ax.set_xlabel(f"${a}$")
             ax.set_ylabel(r"$\mathrm{Regret}(K)$")
-            ax.set_title(f"scaling in {a} (fitted exponent [CI], theory)")
-            ax.legend(loc="best")
+            _log_ticks(ax, "x", np.concatenate([f.x for f in fits]))
+            ax.set_title(f"Regret($K$) vs ${a}$")
+            if len(fits_by_axis) == 1:
+                ax.legend(loc="best", title="exponent [CI] (theory)", title_fontsize=6)
+            else:
+                _legend_below(ax)
+                ax.get_legend().set_title("exponent [CI] (theory)", prop={"size": 6})
         fig.tight_layout()
     return fig
 

@@ -63,8 +63,9 @@ def color(i: int) -> str:
 
 
 def linestyle(i: int):
-    """The ``i``-th line style (cycles; pairs with :func:`color` for greyscale safety)."""
-    return LINESTYLES[i % len(LINESTYLES)]
+    """The ``i``-th line style. Paired with :func:`color`, ``(color(i), linestyle(i))`` is
+    distinct for ``i < 64`` (the style shifts by 3 each time the palette wraps around)."""
+    return LINESTYLES[(i + 3 * (i // len(PALETTE))) % len(LINESTYLES)]
 
 
 @contextlib.contextmanager
@@ -114,7 +115,8 @@ def save(fig, stem, formats=("pdf", "png"), dpi: int = 200) -> list[Path]:
         fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".tmp", dir=p.parent)
         os.close(fd)
         try:
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"CreationDate": None} if fmt == "pdf" else None)
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.02,
+                        metadata={"CreationDate": None} if fmt == "pdf" else None)
             os.replace(tmp, p)
         except BaseException:
             if os.path.exists(tmp):

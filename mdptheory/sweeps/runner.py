@@ -148,7 +148,7 @@ def compute_unit(unit: dict) -> list[tuple[int, dict, dict]]:
             "backend": trace.backend,
             "package_version": mdptheory.__version__,
             "wall_time": wall / len(seeds),
-            "unit_seeds": seeds,
+            "unit_size": len(seeds),
             "machine": machine,
             "created": now,
         }
@@ -252,6 +252,7 @@ def run_sweep(
     client=None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    durable: bool = False,
 ) -> SweepReport:
     """Run every missing record of ``study`` and store it under ``out/records/``.
 
@@ -274,6 +275,9 @@ def run_sweep(
         Show a records-done / total bar with an ETA.
     log : callable or None
         Receives one-line status messages (default ``print``).
+    durable : bool
+        ``fsync`` every record (survives OS crashes too; see
+        :class:`~mdptheory.sweeps.store.ResultStore`).
 
     Returns
     -------
@@ -285,7 +289,7 @@ def run_sweep(
         raise TypeError(f"study must be a Study (from load_config), got {type(study).__name__}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers = {workers!r} must be a positive integer")
-    store = ResultStore(out)
+    store = ResultStore(out, durable=durable)
     store.root.mkdir(parents=True, exist_ok=True)
     n_tmp = store.clean_temporaries()
     if n_tmp:
