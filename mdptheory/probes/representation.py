@@ -300,6 +300,7 @@ class RepresentationTable:
 
         def agg(rs):
             out = {"degree": max(r.degree for r in rs), "tail1": max(r.tail1 for r in rs),
+                   "tail3": max(r.tail3 for r in rs),
                    "influence_ratio": max(r.influence_ratio for r in rs),
                    "sensitivity": max(r.sensitivity for r in rs)}
             dts = [r.dt_depth for r in rs if r.dt_depth is not None]
