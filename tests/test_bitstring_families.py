@@ -263,3 +263,21 @@ def test_deterministic_and_readonly():
     np.testing.assert_array_equal(a.next_state, b.next_state)
     with pytest.raises(ValueError):
         a.next_state[0, 0] = 1
+
+
+def test_visitation_matches_rollouts_and_weighted_fit_runs():
+    from mdptheory.probes import low_degree_error
+
+    f = bitstring_family("collect", 4, kappa=0.2, theta=2)
+    sol = f.solve()
+    for h in range(f.H + 1):
+        d = sol.visitation(h)
+        want = np.zeros(f.S)
+        for x in range(1 << f.n):  # independent: roll out the policy state by state
+            s = x
+            for k in range(h):
+                s = int(f.next_state[int(sol.policy[k, s]), s])
+            want[s] += 1.0 / (1 << f.n)
+        np.testing.assert_allclose(d, want, atol=1e-15)
+    fit = low_degree_error(sol.V[2], 1, weights=sol.visitation(2))
+    assert fit.weighted and fit.mse >= 0

@@ -307,3 +307,15 @@ def test_public_names_exported():
 def test_probe_validation(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         walsh_spectrum(bad)
+
+
+def test_degree_profile_is_an_array():
+    n = 5
+    par = np.array([popcount(x) % 2 for x in cube(n)], dtype=float)
+    prof = degree_profile(par)
+    assert isinstance(prof, np.ndarray) and prof.shape == (n + 1,)
+    share = prof / prof[1:].sum()  # plain arithmetic works; parity: all variance at degree n
+    assert type(share) is np.ndarray and share[n] == pytest.approx(1.0)
+    assert prof.sum() == pytest.approx(np.mean(par ** 2))  # Parseval
+    with pytest.raises(ValueError):
+        prof[0] = 1.0  # read-only

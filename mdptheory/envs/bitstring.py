@@ -459,6 +459,23 @@ class BitstringSolution:
         ``s + a 2^N``. This is the input layout of :meth:`BitstringFamily.transition_bit`."""
         return self.Q(h).T.ravel()
 
+    def visitation(self, h: int, initial=None) -> np.ndarray:
+        r"""State distribution at stage ``h`` when the greedy optimal :attr:`policy` is
+        followed from ``initial`` (default: the family's initial distribution, uniform over
+        the slice "accumulator = 0"). Use it as the weighting :math:`\rho` of
+        :func:`mdptheory.probes.low_degree_error`."""
+        f = self.family
+        if not 0 <= h <= f.H:
+            raise ValueError(f"stage h = {h} is outside [0, {f.H}]")
+        d = np.array(f.initial if initial is None else initial, dtype=np.float64)
+        if d.shape != (f.S,):
+            raise ValueError(f"initial must have shape ({f.S},), got {d.shape}")
+        idx = np.arange(f.S)
+        for k in range(h):
+            nxt = f.next_state[self.policy[k].astype(np.int64), idx]
+            d = np.bincount(nxt, weights=d, minlength=f.S)
+        return d
+
     def slice_values(self, h: int = 0) -> np.ndarray:
         r""":math:`V^\star_h` on the slice "accumulator = 0": entry ``x`` for ``0 <= x < 2^n``."""
         return self.V[h, : 1 << self.family.n].copy()

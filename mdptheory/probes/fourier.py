@@ -163,41 +163,61 @@ def inverse_walsh(coef) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class DegreeProfile:
-    r"""Fourier weight by degree.
+class DegreeProfile(np.ndarray):
+    r"""Fourier weight by degree: a read-only float array ``(N+1,)`` with extra attributes.
+
+    ``profile[k]`` is :math:`W^{=k} = \sum_{|S|=k}\hat f(S)^2` (``profile[0]`` is the squared
+    mean). It is a numpy array (arithmetic, ``sum``, indexing all work) carrying:
 
     Attributes
     ----------
     weights : ndarray ``(N+1,)``
-        :math:`W^{=k} = \sum_{|S|=k}\hat f(S)^2` (``weights[0] = mean**2``).
-    mean : float
+        The same numbers as a plain array.
+    mean_value : float
         :math:`\hat f(\emptyset) = \mathbb E f`.
     variance : float
         :math:`\sum_{k\ge1} W^{=k}`.
     degree : int
         Largest ``k`` with a coefficient above ``tol`` in absolute value (``0`` for constants).
     tol : float
-
-    The object behaves like the array ``weights`` (``len``, indexing, ``numpy.asarray``).
     """
 
-    weights: np.ndarray
-    mean: float
-    variance: float
-    degree: int
-    tol: float = 1e-12
+    def __new__(cls, weights, mean_value: float, variance: float, degree: int, tol: float = 1e-12):
+        obj = np.array(weights, dtype=np.float64).view(cls)
+        obj.mean_value = float(mean_value)
+        obj.variance = float(variance)
+        obj.degree = int(degree)
+        obj.tol = float(tol)
+        obj.flags.writeable = False
+        return obj
+
+    def __array_finalize__(self, obj):
+        if obj is None:
+            return
+        self.mean_value = getattr(obj, "mean_value", float("nan"))
+        self.variance = getattr(obj, "variance", float("nan"))
+        self.degree = getattr(obj, "degree", -1)
+        self.tol = getattr(obj, "tol", 1e-12)
+
+    def __array_wrap__(self, obj, context=None, return_scalar=False):
+        # results of arithmetic are plain arrays (the attributes describe f, not the result)
+        out = np.asarray(obj).view(np.ndarray)
+        return out[()] if return_scalar else out
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.view(np.ndarray)
 
     @property
     def N(self) -> int:
-        return self.weights.shape[0] - 1
+        return self.shape[0] - 1
 
     def tail(self, k: int) -> float:
         r""":math:`W^{>k}/\mathrm{Var} f` (NaN for a constant function)."""
         k = int(k)
         if k < 0:
             raise ValueError(f"k = {k} must be >= 0")
-        if self.variance <= 0:
+        if not self.variance > 0:
             return float("nan")
         return float(self.weights[k + 1:].sum() / self.variance)
 
@@ -208,20 +228,14 @@ class DegreeProfile:
     @property
     def normalized(self) -> np.ndarray:
         r""":math:`W^{=k}/\mathrm{Var} f` for ``k >= 1`` (entry 0 is 0; NaN if constant)."""
-        if self.variance <= 0:
+        if not self.variance > 0:
             return np.full(self.N + 1, np.nan)
         w = self.weights / self.variance
         w[0] = 0.0
         return w
 
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.weights, dtype=dtype)
-
-    def __getitem__(self, k):
-        return self.weights[k]
-
-    def __len__(self) -> int:
-        return self.weights.shape[0]
+    def __reduce__(self):
+        return (DegreeProfile, (self.weights.copy(), self.mean_value, self.variance, self.degree, self.tol))
 
 
 def _profile_from_coef(coef: np.ndarray, N: int, tol: float) -> DegreeProfile:
@@ -229,13 +243,13 @@ def _profile_from_coef(coef: np.ndarray, N: int, tol: float) -> DegreeProfile:
     w = np.bincount(pc, weights=coef * coef, minlength=N + 1)
     nz = np.abs(coef) > tol
     deg = int(pc[nz].max()) if nz.any() else 0
-    return DegreeProfile(weights=w, mean=float(coef[0]), variance=float(w[1:].sum()), degree=deg, tol=tol)
+    return DegreeProfile(w, mean_value=float(coef[0]), variance=float(w[1:].sum()), degree=deg, tol=tol)
 
 
 def degree_profile(values, tol: float = 1e-12) -> DegreeProfile:
     r"""Degree profile :math:`W^{=k}` of ``f`` (``values`` of length ``2**N``).
 
-    Returns a :class:`DegreeProfile`: ``profile[k]`` is :math:`W^{=k}`; ``profile.tail(k)``
+    Returns a :class:`DegreeProfile` (a numpy array): ``profile[k]`` is :math:`W^{=k}`; ``profile.tail(k)``
     is :math:`W^{>k}/\mathrm{Var} f` (the squared error of the best degree-``k``
     approximation under the uniform measure, relative to the variance);
     ``profile.degree`` is the Fourier degree. Cost ``O(N 2^N)``.
