@@ -74,15 +74,22 @@ def main() -> None:
         run_sweep(study(tmp, 50, 1, "warm"), tmp / "warm", workers=1, progress=False, log=None)
 
         n = 25 if a.quick else 250  # 4 configurations x n seeds = 1000 records
+        reps = 1 if a.quick else 3
         for K in (1000, 5000):
             st = study(tmp, K, n, f"overhead{K}")
-            t_plain = plain_loop(st)
-            t0 = time.perf_counter()
-            rep = run_sweep(st, tmp / f"ov{K}", workers=1, progress=False, log=None)
-            t_sweep = time.perf_counter() - t0
-            print(f"[overhead] {rep.n_records} records of K={K} ({t_plain / rep.n_records * 1e3:.1f} ms compute each): "
-                  f"plain loop {t_plain:.2f}s, run_sweep serial {t_sweep:.2f}s -> overhead "
-                  f"{(t_sweep - t_plain) / t_sweep:.1%} of total ({(t_sweep - t_plain) / rep.n_records * 1e3:.2f} ms/record)")
+            plains, sweeps, inner = [], [], []
+            for r in range(reps):  # alternate the two sides; keep the best of each (shared machine)
+                plains.append(plain_loop(st))
+                shutil.rmtree(tmp / f"ov{K}", ignore_errors=True)
+                t0 = time.perf_counter()
+                rep = run_sweep(st, tmp / f"ov{K}", workers=1, progress=False, log=None)
+                sweeps.append(time.perf_counter() - t0)
+                inner.append(1.0 - rep.compute_time / sweeps[-1])
+            t_plain, t_sweep = min(plains), min(sweeps)
+            print(f"[overhead] {rep.n_records} records of K={K} ({t_plain / rep.n_records * 1e3:.1f} ms compute each), "
+                  f"best of {reps}: plain loop {t_plain:.2f}s, run_sweep serial {t_sweep:.2f}s -> overhead "
+                  f"{(t_sweep - t_plain) / t_sweep:.1%} of total ({(t_sweep - t_plain) / rep.n_records * 1e3:.2f} ms/record); "
+                  f"time outside the engine inside run_sweep: {min(inner):.1%}")
 
         n2 = 4 if a.quick else 16
         K2 = 20000

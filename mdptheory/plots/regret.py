@@ -236,6 +236,7 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
                 ax.fill_between(ks, lo, hi, color=color(i), alpha=0.2, lw=0)
                 drawn += 1
             ax.set_xscale("log")
+            ax.set_yscale("log")  # ratios to theory-constant bounds span decades
             ax.set_title(mdp_label)
             ax.set_xlabel("episodes $k$")
             ax.set_ylabel(r"$\mathrm{Regret}(k)\,/\,\mathrm{bound}(k)$")
