@@ -76,3 +76,20 @@ def test_console_script_help():
     assert r.returncode == 0
     for opt in ("--out", "--workers", "--scheduler"):
         assert opt in r.stdout
+
+
+def test_measures_columns(tmp_path, monkeypatch):
+    """outputs.measures adds table columns equal to calling the measure on the MDP directly."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import mdptheory.measures as M
+    from mdptheory.envs import riverswim
+
+    f = tmp_path / "m.toml"
+    f.write_text(textwrap.dedent(STUDY).replace('figures = ["regret", "loglog"]',
+                                                'figures = []\nmeasures = ["diameter", "variance_norms"]'))
+    out = tmp_path / "res"
+    assert main(["run", str(f), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    row = next(csv.DictReader((out / "table.csv").open()))
+    mdp = riverswim(3, horizon=4)
+    assert float(row["diameter"]) == M.diameter(mdp)
+    assert float(row["variance_norms.var_star"]) == M.variance_norms(mdp).var_star

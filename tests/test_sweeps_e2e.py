@@ -85,15 +85,16 @@ def test_serial_equals_engine(tmp_path):
 
 def test_serial_local_dask_identical(tmp_path):
     pytest.importorskip("distributed")
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     st = load_config(study_file(tmp_path))
     st1 = load_config(study_file(tmp_path, chunk=1, name="c1.toml"))  # other chunking, same records
     run_sweep(st, tmp_path / "serial", workers=1, progress=False, log=None)
     rep = run_sweep(st1, tmp_path / "local", workers=2, progress=False, log=None)
     assert rep.executor == "local" and rep.n_units == 16
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, Client(cl) as c:
-        rep = run_sweep(st, tmp_path / "dask", client=c, progress=False, log=None)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        # the --scheduler ADDRESS path: run_sweep opens (and closes) its own Client
+        rep = run_sweep(st, tmp_path / "dask", scheduler=cl.scheduler_address, progress=False, log=None)
     assert rep.executor == "dask" and rep.n_computed == 16
     a, b, d = stored(tmp_path / "serial"), stored(tmp_path / "local"), stored(tmp_path / "dask")
     assert len(a) == 16

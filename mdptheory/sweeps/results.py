@@ -330,10 +330,22 @@ def _measures(config: Configuration, names: tuple[str, ...]) -> dict:
     for n in names:
         canon, fn = registry.resolve("measure", n)
         try:
-            out[canon] = float(fn(mdp))
+            v = fn(mdp)
         except Exception as exc:  # measures may not apply to every MDP
             warnings.warn(f"measure {canon} failed on {config.mdp.label}: {exc}", RuntimeWarning, stacklevel=2)
             out[canon] = float("nan")
+            continue
+        fields = getattr(v, "__dataclass_fields__", None)
+        if fields is not None:  # e.g. VarianceNorms: one column per numeric scalar field
+            for f in fields:
+                x = getattr(v, f)
+                if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+                    out[f"{canon}.{f}"] = float(x)
+        else:
+            try:
+                out[canon] = float(v)
+            except (TypeError, ValueError):
+                warnings.warn(f"measure {canon} is not a number on {config.mdp.label}; left out", RuntimeWarning, stacklevel=2)
     return out
 
 

@@ -214,6 +214,8 @@ def _iter_serial(units: list[dict]) -> Iterator[tuple[dict, list]]:
 def _iter_local(units: list[dict], workers: int) -> Iterator[tuple[dict, list]]:
     ctx = get_context("spawn")
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    futs: dict = {}
+    clean = False
     try:
         futs = {ex.submit(compute_unit, u): u for u in units}
         pending = set(futs)
@@ -221,10 +223,12 @@ def _iter_local(units: list[dict], workers: int) -> Iterator[tuple[dict, list]]:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 yield futs[f], f.result()
+        clean = True
     finally:
         for f in futs:
             f.cancel()
-        ex.shutdown(wait=True, cancel_futures=True)
+        # on an error or Ctrl-C do not wait for units in flight (their results are not needed)
+        ex.shutdown(wait=clean, cancel_futures=True)
 
 
 def _iter_dask(units: list[dict], client) -> Iterator[tuple[dict, list]]:
