@@ -99,12 +99,12 @@ def _setup(results: Results, size: str | None, column: bool = False):
     return panels, fig, flat, _learner_styles(results)
 
 
-def _shared_legend(fig, axes, title: str | None = None) -> None:
+def _shared_legend(fig, axes, title: str | None = None, loc: str = "upper left") -> None:
     """One legend for the whole figure (below the panels) when several panels share the
     same learners; a single panel keeps its own legend."""
     vis = [a for a in axes if a.get_visible()]
     if len(vis) == 1:
-        vis[0].legend(loc="upper left", title=title, title_fontsize=6)
+        vis[0].legend(loc=loc, title=title, title_fontsize=6)
         return
     handles, labels = {}, []
     for a in vis:
@@ -243,7 +243,7 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
             if not drawn:
                 ax.text(0.5, 0.5, "no learner with a bound", ha="center", va="center", transform=ax.transAxes)
         fig.tight_layout()
-        _shared_legend(fig, axes)
+        _shared_legend(fig, axes, loc="best")
     return fig
 
 
