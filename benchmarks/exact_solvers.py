@@ -17,6 +17,7 @@ Install peers with ``pip install -e .[bench]`` (``pymdptoolbox`` needs ``--pre``
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import warnings
@@ -31,6 +32,7 @@ from mdptheory.solvers._ops import DiscountedOps
 GAMMA = 0.99
 TOL = 1e-8
 ACCURATE = 1e-6  # a peer's values must be this close to V* to count as a solution
+FAILURES: list[str] = []
 
 
 def dense_instance(S, A, seed=0):
@@ -116,10 +118,14 @@ def run_mdptoolbox(P, R, sparse):
                           ("mpi", "PolicyIterationModified", dict(epsilon=TOL))]:
         if sparse and name == "pi":
             continue  # its sparse evaluation uses SuperLU: fill-in makes it impractical here
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            solver = getattr(mtb, cls)(Pl, R, GAMMA, **kw)
-            t, _ = best_time(lambda: solver.run(), reps=1)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                solver = getattr(mtb, cls)(Pl, R, GAMMA, **kw)
+                t, _ = best_time(lambda: solver.run(), reps=1)
+        except Exception as exc:  # report the peer's failure instead of stopping the benchmark
+            FAILURES.append(f"pymdptoolbox {cls} ({'sparse' if sparse else 'dense'}): {type(exc).__name__}: {exc}")
+            continue
         out[name] = (t, np.asarray(solver.V))
     return out
 
@@ -137,6 +143,7 @@ def main(argv=None):
                  ("sparse (20000, 4, k=5)", "sparse", (20000, 4, 5))]
     import numba
 
+    load0 = os.getloadavg()[0]
     lines = [f"machine: {platform.processor() or platform.machine()}, {numba.config.NUMBA_NUM_THREADS} threads; "
              f"numpy {np.__version__}, numba {numba.__version__}"]
     try:
@@ -208,6 +215,10 @@ def main(argv=None):
             else:
                 lines.append(f"- {name}: no method returned values within {ACCURATE:g} of V*")
         print("\n".join(lines[-(len(ours) + len(qe) + len(tb) + 10):]), flush=True)
+    lines.append("")
+    lines.append(f"load average at the end: {os.getloadavg()[0]:.2f} (at the start: {load0:.2f})")
+    for f in FAILURES:
+        lines.append(f"- peer failure: {f}")
     text = "\n".join(lines)
     if args.out:
         with open(args.out, "w") as f:
