@@ -10,9 +10,11 @@ from mdptheory.kernels import csr as kc
 from mdptheory.kernels import dense as kd
 
 
-#: Models with fewer stored transition entries than this use the serial kernels: below it,
-#: starting threads costs more than the sweep itself.
-PARALLEL_MIN_ENTRIES = 200_000
+#: A kernel call that reads fewer transition entries than this runs the serial build:
+#: below it (about 0.5 ms of serial work) a parallel region costs more than it saves, and
+#: on a machine whose other cores are busy a 2-thread region can stall for a scheduler
+#: time slice (measured: 20x slowdowns of sub-millisecond sweeps under load).
+PARALLEL_MIN_ENTRIES = 1_000_000
 
 
 class DiscountedOps:
@@ -30,21 +32,22 @@ class DiscountedOps:
         self.sparse = mdp.is_sparse
         self.P = mdp.P
         entries = mdp.P.nnz if self.sparse else mdp.P.size
-        if parallel is None:
-            parallel = entries >= PARALLEL_MIN_ENTRIES
-        self.parallel = bool(parallel)
+        # a full backup reads every entry; a policy backup reads about 1/A of them
+        par_full = entries >= PARALLEL_MIN_ENTRIES if parallel is None else bool(parallel)
+        par_pi = entries / mdp.A >= PARALLEL_MIN_ENTRIES if parallel is None else bool(parallel)
+        self.parallel = par_full
         if self.sparse:
             self.csr = (mdp.P.indptr, mdp.P.indices, mdp.P.data)
             k = kc
-            self._max = k.bellman_max_csr if parallel else k.bellman_max_csr_serial
-            self._q = k.bellman_q_csr if parallel else k.bellman_q_csr_serial
-            self._pi = k.policy_backup_csr if parallel else k.policy_backup_csr_serial
+            self._max = k.bellman_max_csr if par_full else k.bellman_max_csr_serial
+            self._q = k.bellman_q_csr if par_full else k.bellman_q_csr_serial
+            self._pi = k.policy_backup_csr if par_pi else k.policy_backup_csr_serial
             self._args = self.csr
         else:
             k = kd
-            self._max = k.bellman_max_dense if parallel else k.bellman_max_dense_serial
-            self._q = k.bellman_q_dense if parallel else k.bellman_q_dense_serial
-            self._pi = k.policy_backup_dense if parallel else k.policy_backup_dense_serial
+            self._max = k.bellman_max_dense if par_full else k.bellman_max_dense_serial
+            self._q = k.bellman_q_dense if par_full else k.bellman_q_dense_serial
+            self._pi = k.policy_backup_dense if par_pi else k.policy_backup_dense_serial
             self._args = (self.P,)
 
     def tmax(self, V, V_out, pi_out):
