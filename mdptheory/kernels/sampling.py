@@ -21,6 +21,16 @@ Random-number order of one environment step (fixed, documented, relied on by the
 first the reward (one ``rng.random()`` for Bernoulli, one ``rng.standard_normal()`` for
 Gaussian, nothing for deterministic), then the next state (one ``rng.random()``, inverse
 CDF by a left-to-right cumulative scan of the row).
+
+Performance notes (issue 4; measured in ``docs/benchmarks.md``). The per-step helpers
+(:func:`stage`, :func:`categorical`, :func:`draw_reward`, :func:`env_step`) are
+``inline="always"``: an ordinary call of a numba function passes every array as a dozen
+scalars and costs an atomic incref/decref per array argument unless numba's refcount
+pruning removes it, which it often fails to do across loops with several exits. For the
+same reason :func:`env_step` scans ``P[h, s, a, :]`` in place (no row view) with a single
+loop exit. Loops that call these helpers should not pass arrays to other small helpers in
+their per-step path either (write the update inline). The per-episode helpers
+(:func:`record_regret_det`, :func:`value_det`, ...) are ordinary calls.
 """
 
 from __future__ import annotations
@@ -72,13 +82,13 @@ def noise_code(reward_noise: str) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def stage(h, n):
     """Index into a stage axis of length ``n`` (1 = stationary)."""
     return h if n > 1 else 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def categorical(rng, p):
     r"""Draw ``i`` with probability ``p[i]`` by inverse CDF: the first ``i`` with
     :math:`u < \sum_{j\le i} p_j`, ``u = rng.random()``. If round-off leaves ``u`` above the
@@ -97,7 +107,7 @@ def categorical(rng, p):
     return last
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def draw_reward(rng, mean, noise, noise_std):
     """One reward with the given mean under the MDP's reward law (see module docstring)."""
     if noise == 0:
@@ -107,12 +117,27 @@ def draw_reward(rng, mean, noise, noise_std):
     return mean + noise_std * rng.standard_normal()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def env_step(rng, P, R, noise, noise_std, h, s, a):
     """One transition from ``(h, s, a)``: returns ``(reward, next_state)``; reward first,
     then next state."""
     r = draw_reward(rng, R[stage(h, R.shape[0]), s, a], noise, noise_std)
-    s2 = categorical(rng, P[stage(h, P.shape[0]), s, a])
+    # the inverse-CDF scan of :func:`categorical`, on P's row in place: slicing out the row
+    # would create an array view per step (an atomic incref/decref pair in the hot loop)
+    hp = stage(h, P.shape[0])
+    u = rng.random()
+    acc = 0.0
+    n = P.shape[3]
+    s2 = 0
+    i = 0
+    while i < n:
+        pi = P[hp, s, a, i]
+        if pi > 0.0:
+            acc += pi
+            s2 = i
+            if u < acc:
+                i = n  # found: leave the loop (one exit keeps numba's refcount pruning happy)
+        i += 1
     return r, s2
 
 
@@ -120,19 +145,48 @@ def env_step(rng, P, R, noise, noise_std, h, s, a):
 def value_det(P, R, initial, pi, V):
     r"""Exact :math:`\sum_s \rho(s) V^\pi_0(s)` of a deterministic policy ``pi (H, S)`` by
     backward induction, :math:`V_h(s) = R_h(s,\pi_h(s)) + P_h(\cdot|s,\pi_h(s))\cdot V_{h+1}`;
-    ``V`` is an ``(H+1, S)`` work buffer (filled with the values)."""
+    ``V`` is an ``(H+1, S)`` work buffer (filled with the values).
+
+    Cost :math:`O(HS^2)`, no allocation. Each dot product is summed in the order
+    ``t = 0..S-1`` (so the result is bit-for-bit that of the plain loop), but four states
+    are processed side by side: four independent accumulators hide the latency of the
+    floating-point adds, which otherwise bounds a sequential dot product."""
     H, S = pi.shape
+    HP = P.shape[0]
+    HR = R.shape[0]
     for s in range(S):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
-        Ph = P[stage(h, P.shape[0])]
-        Rh = R[stage(h, R.shape[0])]
-        for s in range(S):
+        hp = h if HP > 1 else 0
+        hr = h if HR > 1 else 0
+        s = 0
+        while s + 4 <= S:
+            a0 = pi[h, s]
+            a1 = pi[h, s + 1]
+            a2 = pi[h, s + 2]
+            a3 = pi[h, s + 3]
+            c0 = 0.0
+            c1 = 0.0
+            c2 = 0.0
+            c3 = 0.0
+            for t in range(S):
+                v = V[h + 1, t]
+                c0 += P[hp, s, a0, t] * v
+                c1 += P[hp, s + 1, a1, t] * v
+                c2 += P[hp, s + 2, a2, t] * v
+                c3 += P[hp, s + 3, a3, t] * v
+            V[h, s] = R[hr, s, a0] + c0
+            V[h, s + 1] = R[hr, s + 1, a1] + c1
+            V[h, s + 2] = R[hr, s + 2, a2] + c2
+            V[h, s + 3] = R[hr, s + 3, a3] + c3
+            s += 4
+        while s < S:
             a = pi[h, s]
             acc = 0.0
             for t in range(S):
-                acc += Ph[s, a, t] * V[h + 1, t]
-            V[h, s] = Rh[s, a] + acc
+                acc += P[hp, s, a, t] * V[h + 1, t]
+            V[h, s] = R[hr, s, a] + acc
+            s += 1
     tot = 0.0
     for s in range(S):
         tot += initial[s] * V[0, s]
