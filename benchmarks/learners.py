@@ -2,6 +2,7 @@
 
     python benchmarks/learners.py            # full (a few minutes)
     python benchmarks/learners.py --quick    # smaller K for a smoke run
+    python benchmarks/learners.py --only 2,3 # just the issue-4 speed sections
 
 Measures
 1. Episodes/s of our UCBVI-BF (compiled loop, exact pseudo-regret of every episode ON, one
@@ -9,10 +10,14 @@ Measures
    no regret computation at all) on rlberry's Chain(10) (H = 10), its 5x5 GridWorld
    (S = 23, A = 4, H = 20) and a 50-state RiverSwim (H = 20). The *same* transition and
    reward arrays are used on both sides (ours are built from rlberry's env.P / env.R).
-2. Seeds in parallel: 4 seeds with workers=2 vs workers=1.
-3. Q-learning type: environment steps/s of our OptimisticQLearning loop with evaluation off
-   (``eval_every=0``) and on, vs rlberry-scool's ``QLAgent`` (plain epsilon-greedy
-   Q-learning; rlberry 0.7 has no optimistic Q-learning agent any more).
+2. Seeds in parallel: UCBVI-BF on RiverSwim(6), H=20, 4 seeds with workers=2 vs workers=1,
+   wall and process CPU time, three repetitions with the load average.
+3. Q-learning type: environment steps/s of the model-free loops (OptimisticQLearning
+   Hoeffding/Bernstein, EpsilonGreedyQLearning, UCBAdvantage, QEarlySettledAdvantage) on
+   RiverSwim(6) H=20 and Chain(10) H=10 with evaluation off (``eval_every=0``) and on, the
+   evaluation cost per episode, and rlberry-scool's ``QLAgent`` (plain epsilon-greedy
+   Q-learning; rlberry 0.7 has no optimistic Q-learning agent any more). 3b: microseconds
+   per call of the exact evaluation kernel ``value_det``.
 4. Time per episode vs S, A, H for UCBVI-BF, OptQL and PSRL, with log-log exponents.
 
 rlberry 0.7.3 pins gymnasium < 0.30; with gymnasium 1.x its import needs
@@ -106,41 +111,123 @@ def section1(rb, quick):
 
 
 def section2(quick):
-    K = 2000 if quick else 10_000
-    mdp = riverswim(50, 20)
+    """Seeds in parallel: UCBVI-BF on RiverSwim(6), H = 20, 4 seeds, workers=2 vs workers=1.
+
+    Wall time alone is meaningless on a shared machine, so the process CPU time (all
+    threads) is printed too: CPU/wall close to 2 means both cores were ours, and the
+    CPU-normalised ratio (CPU time of workers=1 / CPU time of workers=2) shows whether
+    running two threads costs extra work (GIL contention, false sharing would push it
+    below 1). Three repetitions, each with the 1-minute load average before it."""
+    K = 20_000 if quick else 100_000
+    mdp = riverswim(6, 20)
     L = UCBVI("bernstein")
-    one = ours_eps(L, mdp, K, seeds=4, workers=1)
-    two = ours_eps(L, mdp, K, seeds=4, workers=2)
-    print(f"\n## 2. Seeds in parallel (UCBVI-BF, RiverSwim(50), H=20, 4 seeds x K={K})")
-    print(f"workers=1: {one:.0f} eps/s   workers=2: {two:.0f} eps/s   speed-up {two / one:.2f}x")
-    c0 = os.times()
-    t0 = time.perf_counter()
-    m.run(L, mdp, K, 4, workers=2, progress=False)
-    wall = time.perf_counter() - t0
-    c1 = os.times()
-    cpu = (c1.user - c0.user) + (c1.system - c0.system)
-    print(f"workers=2: process CPU time / wall = {cpu / wall:.2f} (2.0 = both cores ours; "
-          f"load average now {os.getloadavg()[0]:.1f})")
+    m.run(L, mdp, 50, 2, workers=2, progress=False)  # compile / warm
+
+    def timed(w):
+        c0 = os.times()
+        t0 = time.perf_counter()
+        m.run(L, mdp, K, 4, workers=w, progress=False)
+        wall = time.perf_counter() - t0
+        c1 = os.times()
+        return wall, (c1.user - c0.user) + (c1.system - c0.system)
+
+    print(f"\n## 2. Seeds in parallel (UCBVI-BF, RiverSwim(6), H=20, 4 seeds x K={K}, exact regret on)")
+    print(f"{'load avg':>8s} {'w=1 wall':>9s} {'w=1 CPU':>8s} {'w=2 wall':>9s} {'w=2 CPU':>8s} {'CPU/wall w=2':>13s} "
+          f"{'speed-up':>9s} {'CPU ratio':>9s}")
+    for _ in range(3):
+        la = os.getloadavg()[0]
+        w1, c1 = timed(1)
+        w2, c2 = timed(2)
+        print(f"{la:8.2f} {w1:9.3f} {c1:8.3f} {w2:9.3f} {c2:8.3f} {c2 / w2:13.2f} {w1 / w2:8.2f}x {c1 / c2:9.2f}")
+
+
+def _steps_per_s(learner, mdp, K, eval_every):
+    """Best of 3: (wall steps/s, CPU steps/s) of ``run(..., workers=1)``; the engine's fixed
+    costs (V* by backward induction, array setup) are included and are < 1% at this K."""
+    m.run(learner, mdp, 50, 1, workers=1, eval_every=eval_every, progress=False)  # compile / warm
+    best_w = best_c = np.inf
+    for _ in range(3):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        m.run(learner, mdp, K, 1, workers=1, eval_every=eval_every, progress=False)
+        best_w = min(best_w, time.perf_counter() - t0)
+        best_c = min(best_c, time.process_time() - c0)
+    return K * mdp.H / best_w, K * mdp.H / best_c
+
+
+def _value_det_us(mdp, reps):
+    """Microseconds per call of the exact evaluation kernel ``value_det`` (the O(HS^2) part
+    of an evaluated episode), timed from a compiled loop over 16 random policies."""
+    from numba import njit
+
+    from mdptheory.kernels.sampling import value_det
+    from mdptheory.regret.engine import env_arrays
+
+    @njit
+    def rep(P, R, init, pis, V, n):
+        tot = 0.0
+        for i in range(n):
+            tot += value_det(P, R, init, pis[i % pis.shape[0]], V)
+        return tot
+
+    P, R, init, _, _ = env_arrays(mdp)
+    pis = np.random.default_rng(0).integers(0, mdp.A, size=(16, mdp.H, mdp.S))
+    V = np.empty((mdp.H + 1, mdp.S))
+    rep(P, R, init, pis, V, 10)
+    best = np.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        rep(P, R, init, pis, V, reps)
+        best = min(best, time.perf_counter() - t)
+    return best / reps * 1e6
 
 
 def section3(rb, quick):
-    K = 20_000 if quick else 100_000
-    print(f"\n## 3. Q-learning type: environment steps/s (K={K} episodes, one seed, one core)")
-    print(f"{'instance':16s} {'OptQL loop only':>16s} {'OptQL + exact eval':>19s} {'eval share':>10s} {'rlberry QLAgent':>16s}")
-    for name, mdp in (("RiverSwim(6)", riverswim(6, 20)), ("RiverSwim(50)", riverswim(50, 20))):
-        H = mdp.H
-        off = ours_eps(OptimisticQLearning("hoeffding", bonus_scale=0.05), mdp, K, eval_every=0) * H
-        on = ours_eps(OptimisticQLearning("hoeffding", bonus_scale=0.05), mdp, K, eval_every=1) * H
-        peer = float("nan")
-        if rb is not None:
-            env = rb["FiniteMDP"](np.asarray(mdp.R), np.asarray(mdp.P), initial_state_distribution=0)
-            ql = rb["QLAgent"](env, gamma=0.99, alpha=0.1, exploration_type="epsilon", exploration_rate=0.1)
-            n = 20_000 if quick else 100_000
-            t = time.perf_counter()
-            ql.fit(budget=n)
-            peer = n / (time.perf_counter() - t)
-        share = 1 - on / off
-        print(f"{name:16s} {off:16.3g} {on:19.3g} {share:10.0%} {peer:16.3g}")
+    from mdptheory.envs.chains import chain
+    from mdptheory.learners import EpsilonGreedyQLearning, QEarlySettledAdvantage, UCBAdvantage
+
+    K = 50_000 if quick else 500_000
+    print(f"\n## 3. Q-learning type: environment steps/s, one seed, one core (K={K} episodes, best of 3;"
+          f" load average {os.getloadavg()[0]:.2f})")
+    print("'loop' = eval_every=0 (learner loop + environment sampling only); 'eval on' = exact")
+    print("pseudo-regret of every episode; 'eval us/ep' = the difference, per episode")
+    print(f"{'instance':18s} {'learner':14s} {'loop wall':>10s} {'loop CPU':>10s} {'eval on':>10s} {'eval us/ep':>10s} {'eval share':>10s}")
+    learners = {
+        "OptQL-Hoeffding": lambda: OptimisticQLearning("hoeffding", bonus_scale=0.05),
+        "OptQL-Bernstein": lambda: OptimisticQLearning("bernstein", bonus_scale=0.05),
+        "eps-greedy QL": lambda: EpsilonGreedyQLearning(0.1),
+        "UCB-Advantage": lambda: UCBAdvantage(bonus_scale=0.02),
+        "Q-EarlySettled": lambda: QEarlySettledAdvantage(bonus_scale=0.02),
+    }
+    cases = (("RiverSwim(6) H=20", riverswim(6, 20)), ("Chain(10) H=10", chain(10, 10, fail_prob=0.1)),
+             ("RiverSwim(50) H=20", riverswim(50, 20)))
+    for name, mdp in cases:
+        for ln, make in learners.items():
+            if name.startswith("RiverSwim(50)") and not ln.startswith("OptQL-H"):
+                continue
+            off_w, off_c = _steps_per_s(make(), mdp, K, 0)
+            on_w, _ = _steps_per_s(make(), mdp, max(K // 5, 1000), 1)
+            eval_us = (1.0 / on_w - 1.0 / off_w) * mdp.H * 1e6
+            share = 1 - on_w / off_w
+            print(f"{name:18s} {ln:14s} {off_w:10.3g} {off_c:10.3g} {on_w:10.3g} {eval_us:10.2f} {share:10.0%}")
+    if rb is not None:
+        mdp = riverswim(6, 20)
+        env = rb["FiniteMDP"](np.asarray(mdp.R), np.asarray(mdp.P), initial_state_distribution=0)
+        ql = rb["QLAgent"](env, gamma=0.99, alpha=0.1, exploration_type="epsilon", exploration_rate=0.1)
+        n = 20_000 if quick else 100_000
+        t = time.perf_counter()
+        ql.fit(budget=n)
+        print(f"peer: rlberry QLAgent (eps-greedy Q-learning) on RiverSwim(6): {n / (time.perf_counter() - t):.3g} steps/s")
+
+    print(f"\n## 3b. Exact evaluation kernel value_det (deterministic policy, O(HS^2)), microseconds per call")
+    rng = np.random.default_rng(1)
+    dense = m.EpisodicMDP(rng.dirichlet(np.ones(200), size=(200, 4)), rng.uniform(size=(200, 4)), 20, 0)
+    print(f"{'instance':22s} {'us/call':>9s} {'ns per (h,s,t)':>15s}")
+    for name, mdp in (("RiverSwim(6) H=20", riverswim(6, 20)), ("Chain(10) H=10", chain(10, 10, fail_prob=0.1)),
+                      ("RiverSwim(50) H=20", riverswim(50, 20)), ("dense S=200 A=4 H=20", dense)):
+        reps = max(200, int((2e6 if quick else 2e7) / (mdp.H * mdp.S * mdp.S)))
+        us = _value_det_us(mdp, reps)
+        print(f"{name:22s} {us:9.3f} {us * 1e3 / (mdp.H * mdp.S * mdp.S):15.2f}")
 
 
 def _time_per_episode(learner, mdp, K):
@@ -179,13 +266,19 @@ def section4(quick):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="1,2,3,4", help="comma-separated sections to run, e.g. 2,3")
     args = ap.parse_args()
-    print(f"mdptheory learners benchmark; cores: {os.cpu_count()}")
-    rb = rlberry()
-    section1(rb, args.quick)
-    section2(args.quick)
-    section3(rb, args.quick)
-    section4(args.quick)
+    only = {x.strip() for x in args.only.split(",")}
+    print(f"mdptheory learners benchmark; cores: {os.cpu_count()}; load average {os.getloadavg()}")
+    rb = rlberry() if only & {"1", "3"} else None
+    if "1" in only:
+        section1(rb, args.quick)
+    if "2" in only:
+        section2(args.quick)
+    if "3" in only:
+        section3(rb, args.quick)
+    if "4" in only:
+        section4(args.quick)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,28 @@ def test_two_workers_equal_one_worker_bitwise():
         two = run(L, mdp, 80, seeds=4, workers=2, progress=False)
         assert np.array_equal(one.pseudo_regret, two.pseudo_regret)
         assert np.array_equal(one.returns, two.returns)
+
+
+@settings(max_examples=25, deadline=None)
+@given(S=st.integers(1, 9), A=st.integers(1, 3), H=st.integers(1, 6), stationary=st.booleans(),
+       every=st.integers(1, 3), seed=st.integers(0, 2**31 - 1))
+def test_incremental_regret_recorder_equals_full_evaluation(S, A, H, stationary, every, seed):
+    # a sequence of policies, each differing from the previous one in a few random (h, s)
+    # (sometimes none): the incremental recorder must store exactly v* - value_det(pi_k)
+    rng = np.random.default_rng(seed)
+    P = _sparse_kernel(rng, 1 if stationary else H, S, A, 0.4)
+    R = rng.uniform(size=(1 if stationary else H, S, A))
+    init = rng.dirichlet(np.ones(S))
+    K = 40
+    pi = rng.integers(0, A, size=(H, S))
+    pi_prev = np.full((H, S), -1, dtype=np.int64)
+    V = np.empty((H + 1, S))
+    out = np.full(K, np.nan)
+    want = np.full(K, np.nan)
+    for k in range(K):
+        for _ in range(int(rng.integers(0, 3))):
+            pi[rng.integers(H), rng.integers(S)] = rng.integers(A)
+        ks.record_regret_det_incremental(k, every, P, R, init, 1.5, pi, pi_prev, V, out)
+        if k % every == 0:
+            want[k] = 1.5 - _value_det_plain(P, R, init, pi)[0]
+    assert np.array_equal(out, want, equal_nan=True)

@@ -56,7 +56,9 @@ __all__ = [
     "greedy_policy",
     "greedy_policy_ref",
     "record_regret_det",
+    "record_regret_det_incremental",
     "record_regret_stoch",
+    "backup_det",
     "stage",
     "plan_stationary",
     "plan_stationary_ref",
@@ -142,21 +144,19 @@ def env_step(rng, P, R, noise, noise_std, h, s, a):
 
 
 @njit(cache=True, nogil=True)
-def value_det(P, R, initial, pi, V):
-    r"""Exact :math:`\sum_s \rho(s) V^\pi_0(s)` of a deterministic policy ``pi (H, S)`` by
-    backward induction, :math:`V_h(s) = R_h(s,\pi_h(s)) + P_h(\cdot|s,\pi_h(s))\cdot V_{h+1}`;
-    ``V`` is an ``(H+1, S)`` work buffer (filled with the values).
+def backup_det(P, R, pi, V, top):
+    r"""Backward induction for a deterministic policy over the stages ``top-1, ..., 0``:
+    :math:`V_h(s) = R_h(s,\pi_h(s)) + P_h(\cdot|s,\pi_h(s))\cdot V_{h+1}`, reading
+    ``V[top]`` and writing ``V[:top]`` (``V`` is ``(H+1, S)``).
 
-    Cost :math:`O(HS^2)`, no allocation. Each dot product is summed in the order
-    ``t = 0..S-1`` (so the result is bit-for-bit that of the plain loop), but four states
-    are processed side by side: four independent accumulators hide the latency of the
-    floating-point adds, which otherwise bounds a sequential dot product."""
-    H, S = pi.shape
+    Cost :math:`O(\text{top}\cdot S^2)`, no allocation. Each dot product is summed in the
+    order ``t = 0..S-1`` (so the result is bit-for-bit that of the plain loop), but four
+    states are processed side by side: four independent accumulators hide the latency of
+    the floating-point adds, which otherwise bounds a sequential dot product."""
+    S = pi.shape[1]
     HP = P.shape[0]
     HR = R.shape[0]
-    for s in range(S):
-        V[H, s] = 0.0
-    for h in range(H - 1, -1, -1):
+    for h in range(top - 1, -1, -1):
         hp = h if HP > 1 else 0
         hr = h if HR > 1 else 0
         s = 0
@@ -187,6 +187,18 @@ def value_det(P, R, initial, pi, V):
                 acc += P[hp, s, a, t] * V[h + 1, t]
             V[h, s] = R[hr, s, a] + acc
             s += 1
+
+
+@njit(cache=True, nogil=True)
+def value_det(P, R, initial, pi, V):
+    r"""Exact :math:`\sum_s \rho(s) V^\pi_0(s)` of a deterministic policy ``pi (H, S)`` by
+    backward induction, :math:`V_h(s) = R_h(s,\pi_h(s)) + P_h(\cdot|s,\pi_h(s))\cdot V_{h+1}`;
+    ``V`` is an ``(H+1, S)`` work buffer (filled with the values). Cost :math:`O(HS^2)`, no
+    allocation (see :func:`backup_det`)."""
+    H, S = pi.shape
+    for s in range(S):
+        V[H, s] = 0.0
+    backup_det(P, R, pi, V, H)
     tot = 0.0
     for s in range(S):
         tot += initial[s] * V[0, s]
@@ -241,6 +253,41 @@ def record_regret_det(k, eval_every, P, R, initial, v_star, pi, V, regret_out):
     the exact pseudo-regret ``v_star - value_det(pi)`` in ``regret_out[k]``."""
     if eval_every > 0 and k % eval_every == 0:
         regret_out[k] = v_star - value_det(P, R, initial, pi, V)
+
+
+@njit(cache=True, nogil=True)
+def record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, V, regret_out):
+    r"""Same result as :func:`record_regret_det`, bit for bit, but only the stages that can
+    have changed are recomputed: :math:`V^\pi_h` depends on :math:`\pi_h,\dots,\pi_{H-1}`
+    only, so if the highest stage where ``pi`` differs from the last evaluated policy is
+    ``h0``, the stored ``V[h0+1:]`` are still exact and only stages ``h0..0`` are backed up
+    (with the same code, hence the same bits). Model-free learners change a few entries of
+    their greedy policy per episode, so late in a run most evaluations cost :math:`O(HS)`.
+
+    ``pi_prev`` (``(H, S)`` int64, filled with ``-1`` before the first call) and ``V``
+    (``(H+1, S)``) are dedicated buffers: nothing else may write them between calls."""
+    if eval_every > 0 and k % eval_every == 0:
+        H, S = pi.shape
+        top = 0
+        if pi_prev[0, 0] < 0:
+            top = H
+            for s in range(S):
+                V[H, s] = 0.0
+        else:
+            h = H - 1
+            while h >= 0 and top == 0:
+                for s in range(S):
+                    if pi[h, s] != pi_prev[h, s]:
+                        top = h + 1
+                h -= 1
+        for h in range(top):
+            for s in range(S):
+                pi_prev[h, s] = pi[h, s]
+        backup_det(P, R, pi, V, top)
+        tot = 0.0
+        for s in range(S):
+            tot += initial[s] * V[0, s]
+        regret_out[k] = v_star - tot
 
 
 @njit(cache=True, nogil=True)

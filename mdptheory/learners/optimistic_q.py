@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
 
 __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
@@ -92,10 +92,11 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
     bprev = np.zeros((H, S, A))
     pi = np.zeros((H, S), dtype=np.int64)
     Vb = np.empty((H + 1, S))
+    pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     SA = float(S * A)
     Hf = float(H)
     for k in range(K):
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
+        record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vb, regret_out)
         s = categorical(rng, initial)
         G = 0.0
         for h in range(H):

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
+from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
 from mdptheory.learners.mvp import check_delta, check_scale
 
@@ -198,6 +198,7 @@ def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
     uref = np.ones((H, S), dtype=np.bool_)
     pi = np.zeros((H, S), dtype=np.int64)
     Vbuf = np.zeros((H + 1, S))
+    pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     sqH = math.sqrt(H)
     # n ** 0.75 by count (the same pow call, so the same bits): pow was ~17% of the loop
     n_tab = K + 1 if K + 1 < 65536 else 65536
@@ -206,7 +207,7 @@ def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
         pow34[i] = float(i) ** 0.75
     for k in range(K):
         greedy_policy(Q, pi)
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vbuf, regret_out)
+        record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0
         for h in range(H):

@@ -41,7 +41,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
+from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
 from mdptheory.learners.mvp import check_delta, check_scale
 
@@ -241,10 +241,11 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
     adv_sq = np.zeros((H, S, A))
     pi = np.zeros((H, S), dtype=np.int64)
     Vbuf = np.zeros((H + 1, S))
+    pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     i34 = iota ** 0.75
     for k in range(K):
         greedy_policy(Q, pi)
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vbuf, regret_out)
+        record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0
         for h in range(H):
