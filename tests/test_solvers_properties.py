@@ -197,3 +197,39 @@ def test_discounted_kernels_equal_reference(mdp, seed):
 def test_stream_sum_matches_numpy():
     X = np.random.default_rng(0).normal(size=(300, 70))
     assert abs(kd.stream_sum(X) - X.sum()) < 1e-9
+
+
+@SET
+@given(mdps, st.integers(0, 1000))
+def test_discounted_ops_all_paths_equal_reference(mdp, seed):
+    """BLAS dense path, serial and threaded CSR paths, and the cached P_pi of policy backups
+    (invalidated when the same action array is changed in place)."""
+    from mdptheory.solvers._ops import DiscountedOps
+
+    rng = np.random.default_rng(seed)
+    V = rng.normal(size=mdp.S)
+    P, R, g = mdp.dense_P(), np.asarray(mdp.R), mdp.gamma
+    Vr, pir = ref.bellman_max(P, R, g, V)
+    for m, par in [(mdp, None), (mdp.to_sparse(), False), (mdp.to_sparse(), True)]:
+        ops = DiscountedOps(m, parallel=par)
+        out, pi = np.empty(mdp.S), np.empty(mdp.S, dtype=np.int64)
+        ops.tmax(V, out, pi)
+        np.testing.assert_allclose(out, Vr, atol=1e-12)
+        np.testing.assert_array_equal(pi, pir)
+        Q = np.empty((mdp.S, mdp.A))
+        ops.q(V, Q)
+        np.testing.assert_allclose(Q, ref.bellman_q(P, R, g, V), atol=1e-12)
+        act = rng.integers(0, mdp.A, size=mdp.S)
+        for _ in range(2):
+            ops.tpi(act, V, out)
+            np.testing.assert_allclose(out, ref.policy_backup(P, R, g, act, V), atol=1e-12)
+            act[:] = (act + 1) % mdp.A  # same array object, new policy
+
+
+def test_greedy_from_products_ties_go_to_lowest_action():
+    R = np.zeros((2, 3))
+    PV = np.ones(6)
+    V, pi = np.empty(2), np.empty(2, dtype=np.int64)
+    kd.greedy_from_products(PV, R, 0.5, V, pi)
+    np.testing.assert_array_equal(pi, [0, 0])
+    np.testing.assert_allclose(V, [0.5, 0.5])

@@ -18,6 +18,7 @@ from mdptheory.kernels._util import serial_clone
 _FM = {"reassoc", "contract"}  # lets LLVM vectorise the dot products; no NaN/inf assumptions
 
 __all__ = [
+    "greedy_from_products",
     "bellman_max_dense_serial",
     "bellman_q_dense_serial",
     "policy_backup_dense_serial",
@@ -172,3 +173,21 @@ bellman_q_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_
 
 policy_backup_dense = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_dense)
 policy_backup_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_dense))
+
+
+@njit(cache=True, fastmath=_FM)
+def greedy_from_products(PV, R, gamma, V_out, pi_out):
+    """Finish a Bellman backup from the products ``PV[s*A + a] = P[s, a] @ V`` (computed by
+    BLAS): ``V_out[s] = max_a R[s, a] + gamma PV[s*A + a]``, ``pi_out`` = argmax (lowest
+    index on ties)."""
+    S, A = R.shape
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            q = R[s, a] + gamma * PV[s * A + a]
+            if q > best:
+                best = q
+                arg = a
+        V_out[s] = best
+        pi_out[s] = arg
