@@ -9,7 +9,9 @@ Figures (written to --out, default ``results/bellman_completeness``):
    and (d) Tsitsiklis-Van Roy (realizable, incomplete, gamma = 0.95 > 5/6: FQE and TD diverge,
    LSTD exact).
 2. ``lstd_sqrt_n.pdf`` -- ``sqrt(n) * RMS_seeds ||Phi(w_n - w*)||_mu`` vs ``n`` for
-   several instances, and its plateau vs the fixed-point amplification ``kappa``.
+   several instances, and its plateau vs the fixed-point amplification ``kappa``. For the
+   Tsitsiklis-Van Roy family (epsilon = 0, reward noise sigma = 1) the limit is exactly
+   ``sigma * kappa`` (derived in ``proofs_notes/tsitsiklis_van_roy.md``), drawn as a line.
 3. ``tvr_phase_diagram.pdf`` -- FQE spectral radius of Tsitsiklis-Van Roy over
    ``(epsilon, gamma)`` with the closed-form divergence threshold
    ``gamma = 5 / (6 - 4 epsilon)``.
@@ -70,6 +72,8 @@ def fig_estimators(out: Path, iters: int):
         rep = bellman_report(mdp, phi, pi, mu)
         if rep.fqe_converges and rep.td_stable and rep.eps_inc > 0.1:
             break
+    else:
+        raise RuntimeError("no realizable-but-incomplete instance with convergent FQE/TD in 100 seeds")
     cases.append((f"incomplete: random (eps_inc={rep.eps_inc:.2f})", mdp, phi, pi, mu, np.zeros(3), 0.2))
     t = tsitsiklis_van_roy(0.0, 0.95, w_star=1.0)
     cases.append(("incomplete: TvR, gamma=0.95", t.mdp, t.features, t.policy, t.mu, np.array([0.0]), 0.1))
@@ -133,6 +137,12 @@ def fig_lstd(out: Path, seeds: int, ns):
     # least-squares slope of log plateau vs log kappa across the TvR family (same noise)
     tv = np.array(["TvR" in r["instance"] for r in res])
     slope = float(np.polyfit(np.log(kap[tv]), np.log(plateau[tv]), 1)[0])
+    kk = np.array([kap[tv].min(), kap[tv].max()])
+    a2.loglog(kk, kk, "k--", lw=1, label=r"TvR limit $\sigma\kappa$ (closed form, $\sigma=1$)")
+    a2.legend(fontsize=6, loc="upper left")
+    for r in res:
+        if "TvR" in r["instance"]:
+            r["plateau_over_kappa"] = r["sqrt_n_rms"][-1] / r["kappa"]
     a2.set_xlabel(r"fixed-point amplification $\kappa$")
     a2.set_ylabel(r"plateau of $\sqrt{n}\,e_n$")
     a2.set_title(f"TvR family: log-log slope {slope:.2f}", fontsize=8)

@@ -96,6 +96,9 @@ def baird_star(gamma: float = 0.99) -> OffPolicyInstance:
     :math:`\{-0.2393,-0.0222,0,4/7\,(\times5)\}`; the class spans all functions on the
     support, so it is realizable and complete (:math:`\varepsilon_{\rm inc}=0`) and
     exact-regression FQE converges, while expected and sampled semi-gradient TD(0) diverge.
+    For general ``gamma`` the spectrum is :math:`\{4/7\,(\times5),0,\lambda_\pm\}` with
+    :math:`49\lambda^2-7(15-17\gamma)\lambda+26(1-\gamma)=0`, so expected TD(0) is stable iff
+    :math:`\gamma<15/17` (derived in ``proofs_notes/tsitsiklis_van_roy.md``).
     """
     S, A, d = 7, 2, 8
     P = np.zeros((S, A, S))

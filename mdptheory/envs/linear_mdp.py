@@ -72,12 +72,15 @@ def linear_mdp_instance(S: int = 6, A: int = 2, d: int = 3, gamma: float = 0.9, 
                         mu: str = "random") -> OffPolicyInstance:
     r"""Off-policy evaluation on a random discounted linear MDP (:func:`random_linear_mdp`).
 
-    The target policy is uniformly random over actions per state (stochastic, drawn from a
-    Dirichlet); ``mu`` is ``"random"`` (a Dirichlet draw over all pairs, full support) or
-    ``"uniform"``. Because the MDP is linear in ``features``, the class is Bellman complete for
+    The target policy is a random stochastic policy (each row :math:`\pi(\cdot|s)` drawn from
+    :math:`\mathrm{Dirichlet}(\mathbf 1_A)`); ``mu`` is ``"random"`` (a
+    :math:`\mathrm{Dirichlet}(\mathbf 1_{SA})` draw over all pairs, full support almost surely)
+    or ``"uniform"``. ``seed`` seeds one ``numpy.random.Generator`` for all draws. Because the MDP is linear in ``features``, the class is Bellman complete for
     every policy and every ``mu``: :math:`\varepsilon_{\rm inc}=0` and :math:`\kappa=\kappa_c`.
     ``w_star`` solves :math:`\Phi w=Q^\pi` exactly (:math:`w^\star=\theta+\gamma\mu V^\pi`).
     """
+    if mu not in ("random", "uniform"):
+        raise ValueError(f"mu = {mu!r}: use 'random' or 'uniform'")
     rng = _rng(seed)
     lin = random_linear_mdp(S, A, d, gamma=gamma, seed=rng)
     mdp = lin.to_mdp()

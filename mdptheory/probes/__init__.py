@@ -10,7 +10,8 @@ from mdptheory.probes.bellman import (
     inherent_bellman_error_ball, pe_operators,
 )
 from mdptheory.probes.optimality import (
-    OptimalityIBE, ZanetteIBE, local_ibe_optimality, optimality_backup, sup_norm_projection, zanette_ibe,
+    OptimalityBackup, OptimalityIBE, SupNormFit, ZanetteIBE, local_ibe_optimality, optimality_backup,
+    sup_norm_projection, zanette_ibe,
 )
 from mdptheory.probes.estimators import (
     EstimatorTrace, Transitions, fqe, lstd, sample_transitions, td0,

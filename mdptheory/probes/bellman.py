@@ -20,12 +20,15 @@ concentrability              :math:`\sup_v\|\Phi v\|^2_{d^\pi}/\|\Phi v\|^2_\mu`
 ===========================  =============================================================
 
 Provenance. The realizability error, the projected Bellman error, the classic inherent
-Bellman error (Antos, Szepesvári & Munos 2008; Munos & Szepesvári 2008), the FQE iteration
-matrix and the TD(0) matrix (Tsitsiklis & Van Roy 1997) are standard. The incompleteness
-ratio, :math:`\kappa_c`, :math:`\kappa` and the amplification lemma are the notes' **[D]**
-*reconstruction* of Zanette (ICML 2023)'s "mis-alignment" factor, whose exact normalisation
-could not be verified: they are named here as this toolkit's quantities, see
-``proofs_notes/bellman_completeness.md``.
+Bellman error operator (Antos, Szepesvári & Munos 2008; Munos & Szepesvári 2008), the FQE
+iteration matrix and the TD(0) matrix (Tsitsiklis & Van Roy 1997) are standard. The
+incompleteness ratio, :math:`\kappa_c`, :math:`\kappa` and the amplification lemma
+:math:`\kappa_c/(1+\kappa_c\varepsilon_{\rm inc})\le\kappa\le\kappa_c/(1-\kappa_c\varepsilon_{\rm inc})`
+are the notes' **[D]** *reconstruction* of Zanette (ICML 2023)'s "mis-alignment" factor, whose
+exact normalisation could not be verified: they are named here as this toolkit's quantities.
+Also toolkit choices: the μ-ball on which the classic IBE of a (unbounded) linear class is
+taken, and the class-restricted concentrability. See ``proofs_notes/bellman_completeness.md``
+(section "Which definitions follow the papers and which are reconstructions").
 
 Rank-deficient classes. Suprema are over all :math:`w\in\mathbb R^d`. A parameter direction
 :math:`n` with :math:`\Phi n=0` on the support but :math:`\gamma P^\pi\Phi n\ne0` there
@@ -349,6 +352,9 @@ def bellman_report(mdp: DiscountedMDP, features, policy, mu="on-policy", *,
     References: ``theory_probes.md`` §3.2–3.3; Tsitsiklis & Van Roy (1997); Zanette (2023)
     (reconstruction, see the module docstring).
     """
+    tol = float(tol)
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol = {tol!r} must be a positive finite number")
     lc = as_linear_class(mdp, features, mu, policy, rank_tol=rank_tol)
     ops = pe_operators(mdp, lc, policy)
     U = lc.basis
@@ -371,7 +377,7 @@ def bellman_report(mdp: DiscountedMDP, features, policy, mu="on-policy", *,
     kc, k = _kappa_pair(ops)
     complete = bool(rres <= tol * max(1.0, float(np.linalg.norm(ops.Wr)))
                     and eps <= tol * max(1.0, _norm2(ops.WY)))
-    prod = kc * eps
+    prod = kc * eps if np.isfinite(kc) else np.inf  # inf * 0 would be nan
     bound = kc / (1.0 - prod) if prod < 1 else np.inf
     ibe_slope = eps if real_rel <= 1e-8 else np.nan
 
@@ -524,8 +530,13 @@ def inherent_bellman_error_ball(mdp: DiscountedMDP, features, policy, mu, radius
     * Any other centre (e.g. ``np.zeros(d)``, the ball of the classic definition) gives the
       exact value with its bracket, plus the notes' cruder bracket.
 
-    Raises ``ValueError`` for a negative radius and when an invisible direction leaks (the
-    ball is then unbounded in the Bellman image: the value is ``inf``, reported as such).
+    Raises ``ValueError`` for a negative or non-finite radius or a centre of the wrong shape.
+    When an invisible parameter direction leaks outside the class (``eps_inc = inf``, see the
+    module docstring) the ball is unbounded in the Bellman image and every field of the
+    result is ``inf``.
+
+    Reference: ``theory_probes.md`` §3.3 item 4; proof of the centred case and of the
+    trust-region solution in ``proofs_notes/bellman_completeness.md``.
     """
     radius = float(radius)
     if not np.isfinite(radius) or radius < 0:

@@ -90,17 +90,38 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def sample_transitions(mdp: DiscountedMDP, mu, n: int, seed=0) -> Transitions:
-    r"""``n`` i.i.d. transitions: :math:`(s,a)\sim\mu` (array ``(S, A)`` or ``(S*A,)``),
-    :math:`s'\sim P(\cdot|s,a)` (inverse CDF on the CSR rows), reward from the MDP's law
-    (deterministic mean, Bernoulli, or Gaussian with ``reward_std``)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n = {n!r} must be a positive integer")
-    rng = _rng(seed)
-    SA = mdp.S * mdp.A
+def _check_mu(mu, SA: int) -> np.ndarray:
     m = np.asarray(mu, dtype=np.float64).reshape(-1)
     if m.shape != (SA,):
         raise ValueError(f"mu must have S*A = {SA} entries, got {m.size}")
+    bad = np.flatnonzero(~np.isfinite(m) | (m < 0))
+    if bad.size:
+        raise ValueError(f"mu[{int(bad[0])}] = {float(m[bad[0]])!r} must be finite and >= 0")
+    tot = float(m.sum())
+    if abs(tot - 1.0) > 1e-10:
+        raise ValueError(f"mu sums to {tot!r}, not 1 (tolerance 1e-10)")
+    return m
+
+
+def _count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} = {value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def sample_transitions(mdp: DiscountedMDP, mu, n: int, seed=0) -> Transitions:
+    r"""``n`` i.i.d. transitions: :math:`(s,a)\sim\mu` (array ``(S, A)`` or ``(S*A,)``, a
+    probability vector), :math:`s'\sim P(\cdot|s,a)` (inverse CDF on the CSR rows), reward from
+    the MDP's law (deterministic mean, Bernoulli, or Gaussian with ``reward_std``).
+
+    ``seed`` is an int, a ``SeedSequence`` or a ``numpy.random.Generator`` (never the global
+    RNG); the same seed gives bit-identical transitions.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n = {n!r} must be a positive integer")
+    SA = mdp.S * mdp.A
+    m = _check_mu(mu, SA)
+    rng = _rng(seed)
     cdf = np.cumsum(m)
     cdf /= cdf[-1]
     sa = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), SA - 1)
@@ -114,7 +135,8 @@ def sample_transitions(mdp: DiscountedMDP, mu, n: int, seed=0) -> Transitions:
     key = within + row_of  # globally increasing
     u = rng.random(n)
     pos = np.searchsorted(key, sa + u * within[indptr[sa + 1] - 1], side="right")
-    pos = np.minimum(pos, indptr[sa + 1] - 1)
+    # clamp into row sa: guards against round-off in rows whose sum differs from 1 by ~1e-12
+    pos = np.clip(pos, indptr[sa], indptr[sa + 1] - 1)
     nxt = indices[pos].astype(np.int64)
     R = np.asarray(mdp.R, dtype=np.float64).reshape(-1)[sa]
     if mdp.reward_noise == "bernoulli":
@@ -154,6 +176,9 @@ def lstd(mdp: DiscountedMDP, features, policy, mu, *, sample_sizes=None, seed=0,
     set of ``max(sample_sizes)`` transitions is drawn (or ``data`` is used) and LSTD is
     solved on each prefix (``lstsq``; ``ridge`` adds :math:`\lambda I` to :math:`\hat A`).
     """
+    ridge = float(ridge)
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge = {ridge!r} must be finite and >= 0")
     lc, ops = _setup(mdp, features, policy, mu)
     if sample_sizes is None:
         Wphi = lc.weigh(lc.phi)
@@ -163,8 +188,10 @@ def lstd(mdp: DiscountedMDP, features, policy, mu, *, sample_sizes=None, seed=0,
         W = w[None, :]
         return EstimatorTrace("lstd-exact", np.array([0]), W, _errors(lc, ops.Q, W), False)
     ns = np.asarray(sorted(int(k) for k in sample_sizes), dtype=np.int64)
-    if ns.size == 0 or ns[0] < 1:
-        raise ValueError(f"sample_sizes must be positive integers, got {sample_sizes!r}")
+    if ns.size == 0:
+        raise ValueError("sample_sizes must contain at least one sample size")
+    if ns[0] < 1:
+        raise ValueError(f"sample_sizes contains {int(ns[0])}: sample sizes must be positive integers")
     if data is None:
         data = sample_transitions(mdp, lc.mu, int(ns[-1]), seed)
     elif data.sa.size < ns[-1]:
@@ -194,6 +221,7 @@ def fqe(mdp: DiscountedMDP, features, policy, mu, *, iterations: int = 100, w0=N
     :math:`w_{k+1}=(\Phi^\top D\Phi)^{+}\Phi^\top D(r+Yw_k)`; otherwise regression on one fixed
     data set. Returns ``iterations + 1`` points (``w_0`` included) unless it diverges.
     """
+    iterations = _count(iterations, "iterations", 0)
     lc, ops = _setup(mdp, features, policy, mu)
     w = _check_w0(w0, lc.d)
     if n_samples is None and data is None:
@@ -214,7 +242,7 @@ def fqe(mdp: DiscountedMDP, features, policy, mu, *, iterations: int = 100, w0=N
         name = "fqe"
     Ws = [w]
     diverged = False
-    for _ in range(int(iterations)):
+    for _ in range(iterations):
         w = step(w)
         Ws.append(w)
         if not np.all(np.isfinite(w)) or np.linalg.norm(w) > DIVERGENCE_NORM:
@@ -297,9 +325,8 @@ def td0(mdp: DiscountedMDP, features, policy, mu, *, steps: int = 1000, step_siz
     """
     if not (np.isfinite(step_size) and step_size > 0):
         raise ValueError(f"step_size = {step_size!r} must be a positive number")
-    if isinstance(record_every, bool) or int(record_every) < 1:
-        raise ValueError(f"record_every = {record_every!r} must be a positive integer")
-    every = int(record_every)
+    every = _count(record_every, "record_every", 1)
+    steps = _count(steps, "steps", 0 if expected else 1)
     lc, ops = _setup(mdp, features, policy, mu)
     w = _check_w0(w0, lc.d)
     if expected:
@@ -308,7 +335,7 @@ def td0(mdp: DiscountedMDP, features, policy, mu, *, steps: int = 1000, step_siz
         b = Wphi.T @ ops.Wr
         Ws, ks = [w.copy()], [0]
         diverged = False
-        for t in range(int(steps)):
+        for t in range(steps):
             w = w + step_size * (b - A @ w)
             if (t + 1) % every == 0:
                 Ws.append(w.copy())
@@ -321,11 +348,11 @@ def td0(mdp: DiscountedMDP, features, policy, mu, *, steps: int = 1000, step_siz
                 break
         W = np.array(Ws)
         return EstimatorTrace("td0-expected", np.array(ks), W, _errors(lc, ops.Q, W), diverged)
-    if data is None:
-        data = sample_transitions(mdp, lc.mu, int(steps), seed)
-    n = data.sa.size
     if engine not in ("numba", "numpy"):
         raise ValueError(f"engine = {engine!r}: use 'numba' or 'numpy'")
+    if data is None:
+        data = sample_transitions(mdp, lc.mu, steps, seed)
+    n = data.sa.size
     fn = td0_sampled_kernel if engine == "numba" else td0_sampled_reference
     W_out = np.empty((n // every + 2, lc.d))
     K_out = np.zeros(n // every + 2, dtype=np.int64)

@@ -181,7 +181,10 @@ class LinearClass:
 
     def values(self, w) -> np.ndarray:
         """``Phi w`` reshaped to ``(S, A)``."""
-        return (self.phi @ np.asarray(w, dtype=np.float64)).reshape(self.S, self.A)
+        w = np.asarray(w, dtype=np.float64)
+        if w.shape != (self.d,):
+            raise ValueError(f"w must have shape (d,) = {(self.d,)}, got {w.shape}")
+        return (self.phi @ w).reshape(self.S, self.A)
 
 
 # -- MDP-side helpers ----------------------------------------------------------------------

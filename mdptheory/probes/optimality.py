@@ -39,9 +39,11 @@ from mdptheory.solvers import solve
 __all__ = [
     "OptimalityIBE",
     "local_ibe_optimality",
+    "OptimalityBackup",
     "optimality_backup",
     "ZanetteIBE",
     "zanette_ibe",
+    "SupNormFit",
     "sup_norm_projection",
 ]
 
@@ -50,14 +52,48 @@ def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def optimality_backup(mdp: DiscountedMDP, Q) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`T^\star Q` as a flat ``(S*A,)`` vector and the greedy actions ``(S,)`` of ``Q``
-    (ties to the lowest action)."""
-    Q = np.asarray(Q, dtype=np.float64).reshape(mdp.S, mdp.A)
+def _count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} = {value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+@dataclass(frozen=True, eq=False)
+class OptimalityBackup:
+    r"""Result of :func:`optimality_backup`.
+
+    Attributes
+    ----------
+    values : ndarray ``(S*A,)``
+        :math:`(T^\star Q)(s,a)=r(s,a)+\gamma\sum_{s'}P(s'|s,a)\max_{a'}Q(s',a')`, flattened
+        ``s*A + a``.
+    greedy : ndarray ``(S,)`` int
+        :math:`\arg\max_{a'}Q(s',a')` per state (ties to the lowest action): the policy whose
+        evaluation operator agrees with :math:`T^\star` at ``Q``.
+    """
+
+    values: np.ndarray
+    greedy: np.ndarray
+
+
+def optimality_backup(mdp: DiscountedMDP, Q) -> OptimalityBackup:
+    r"""One application of the optimality operator,
+    :math:`T^\star Q=r+\gamma P\max_{a'}Q(\cdot,a')` (``theory_probes.md``, common notation),
+    with the greedy actions of ``Q``.
+
+    ``Q`` has shape ``(S, A)`` or ``(S*A,)``; ``mdp`` is a dense or sparse
+    :class:`~mdptheory.core.DiscountedMDP`.
+    """
+    if not isinstance(mdp, DiscountedMDP):
+        raise TypeError(f"optimality_backup needs a DiscountedMDP, got {type(mdp).__name__}")
+    Q = np.asarray(Q, dtype=np.float64)
+    if Q.shape not in ((mdp.S, mdp.A), (mdp.S * mdp.A,)):
+        raise ValueError(f"Q must have shape (S, A) = {(mdp.S, mdp.A)} or (S*A,), got {Q.shape}")
+    Q = Q.reshape(mdp.S, mdp.A)
     greedy = Q.argmax(axis=1)
     V = Q[np.arange(mdp.S), greedy]
     TQ = np.asarray(mdp.R, dtype=np.float64).reshape(-1) + mdp.gamma * np.asarray(flat_P(mdp) @ V).reshape(-1)
-    return TQ, greedy
+    return OptimalityBackup(TQ, greedy)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,11 +145,27 @@ def local_ibe_optimality(mdp: DiscountedMDP, features, mu, *, radii=None, n_dire
     n_directions : int
         Random directions per radius (uniform on the μ-unit sphere of the class).
     n_starts, ascent_steps : int
-        The best ``n_starts`` directions per radius are refined by projected gradient ascent.
-    seed : int or Generator
+        The best ``n_starts`` directions per radius are refined by projected gradient ascent
+        (``ascent_steps = 0`` keeps the random search only).
+    seed : int or numpy.random.Generator
+        Seed of the ``numpy.random.Generator`` that draws the directions (no global RNG).
+
+    Returns
+    -------
+    OptimalityIBE
+
+    Notes
+    -----
+    Reference: ``theory_probes.md`` §3.4 (the local IBE and the ratio are the notes' **[D]**
+    reconstruction of the "local inherent Bellman errors" of Zanette, ICML 2023, whose exact
+    definition could not be verified). Proof of the small-radius limit:
+    ``proofs_notes/optimality_ibe.md``.
     """
     if not isinstance(mdp, DiscountedMDP):
         raise TypeError(f"local_ibe_optimality needs a DiscountedMDP, got {type(mdp).__name__}")
+    n_directions = _count(n_directions, "n_directions", 1)
+    n_starts = _count(n_starts, "n_starts", 1)
+    ascent_steps = _count(ascent_steps, "ascent_steps", 0)
     sol = solve(mdp, method="pi")
     Qstar = sol.Q.reshape(-1)
     lc = as_linear_class(mdp, features, mu, sol.policy, rank_tol=rank_tol)
@@ -126,9 +178,12 @@ def local_ibe_optimality(mdp: DiscountedMDP, features, mu, *, radii=None, n_dire
         base = qn if qn > 0 else 1.0
         radii = base * np.array([1e-3, 1e-2, 1e-1, 1.0, 10.0])
     radii = np.asarray(radii, dtype=np.float64).reshape(-1)
-    if radii.size == 0 or np.any(~np.isfinite(radii)) or np.any(radii <= 0):
-        raise ValueError(f"radii must be positive finite numbers, got {radii!r}")
-    T0, _ = optimality_backup(mdp, lc.phi @ w_star)
+    if radii.size == 0:
+        raise ValueError("radii must contain at least one radius")
+    bad = np.flatnonzero(~(np.isfinite(radii) & (radii > 0)))
+    if bad.size:
+        raise ValueError(f"radii[{int(bad[0])}] = {float(radii[bad[0]])!r} must be a positive finite number")
+    T0 = optimality_backup(mdp, lc.phi @ w_star).values
     WT0 = lc.weigh(T0)
     Pf = flat_P(mdp)
     phi3 = lc.phi.reshape(mdp.S, mdp.A, lc.d)
@@ -136,8 +191,9 @@ def local_ibe_optimality(mdp: DiscountedMDP, features, mu, *, radii=None, n_dire
 
     def ratio_and_grad(u, rho, need_grad):
         w = w_star + rho * (R @ u)
-        TQ, greedy = optimality_backup(mdp, lc.phi @ w)
-        g = lc.weigh(TQ) - WT0
+        bk = optimality_backup(mdp, lc.phi @ w)
+        greedy = bk.greedy
+        g = lc.weigh(bk.values) - WT0
         g = g - U @ (U.T @ g)
         val = float(np.linalg.norm(g)) / rho
         if not need_grad:
@@ -188,13 +244,45 @@ def local_ibe_optimality(mdp: DiscountedMDP, features, mu, *, radii=None, n_dire
 
 # -- Zanette et al. 2020: sup-norm, bounded parameters --------------------------------------
 
-def sup_norm_projection(Phi: np.ndarray, y: np.ndarray, bound: float) -> tuple[float, np.ndarray]:
-    r"""Exact :math:`\min_\theta\|\Phi\theta-y\|_\infty` subject to
-    :math:`\|\Phi\theta\|_\infty\le B` (an LP solved by scipy's HiGHS).
+@dataclass(frozen=True, eq=False)
+class SupNormFit:
+    r"""Result of :func:`sup_norm_projection`.
 
-    Returns ``(value, theta)``. Variables :math:`(\theta,t)`; constraints
-    :math:`\pm(\Phi\theta-y)\le t`, :math:`\pm\Phi\theta\le B`.
+    Attributes
+    ----------
+    value : float
+        :math:`\min_{\theta\in\mathcal B}\|\Phi\theta-y\|_\infty` (LP optimum).
+    theta : ndarray ``(d,)``
+        A minimiser.
     """
+
+    value: float
+    theta: np.ndarray
+
+
+def sup_norm_projection(Phi: np.ndarray, y: np.ndarray, bound: float) -> SupNormFit:
+    r"""Exact :math:`\min_\theta\|\Phi\theta-y\|_\infty` subject to
+    :math:`\|\Phi\theta\|_\infty\le B` (the inner infimum of the Zanette et al. 2020
+    inherent Bellman error; an LP solved by scipy's HiGHS).
+
+    Variables :math:`(\theta,t)`; minimise :math:`t` subject to
+    :math:`\pm(\Phi\theta-y)\le t` and :math:`\pm\Phi\theta\le B` (``theory_probes.md`` §3.3,
+    item 4). ``Phi`` is ``(n, d)``, ``y`` ``(n,)``, ``bound`` :math:`B\ge0` (``theta = 0`` is
+    always feasible, so the LP is never infeasible).
+    """
+    Phi = np.asarray(Phi, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if Phi.ndim != 2:
+        raise ValueError(f"Phi must have shape (n, d), got {Phi.shape}")
+    if y.shape != (Phi.shape[0],):
+        raise ValueError(f"y must have shape (n,) = {(Phi.shape[0],)}, got {y.shape}")
+    for name, arr in (("Phi", Phi), ("y", y)):
+        if not np.all(np.isfinite(arr)):
+            idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise ValueError(f"{name}{list(idx)} = {float(arr[idx])!r} is not finite")
+    bound = float(bound)
+    if not (np.isfinite(bound) and bound >= 0):
+        raise ValueError(f"bound = {bound!r} must be finite and >= 0")
     n, d = Phi.shape
     c = np.zeros(d + 1)
     c[-1] = 1.0
@@ -206,7 +294,7 @@ def sup_norm_projection(Phi: np.ndarray, y: np.ndarray, bound: float) -> tuple[f
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(0, None)], method="highs")
     if res.status != 0:
         raise RuntimeError(f"sup_norm_projection: LP failed ({res.message})")
-    return float(res.x[-1]), res.x[:d]
+    return SupNormFit(float(res.x[-1]), res.x[:d])
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,7 +336,13 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
     n_starts, n_local : int
         Random starting parameters (boundary and interior of :math:`\mathcal B_{t+1}`), then
         ``n_local`` random-perturbation hill-climbing steps from the best start.
-    seed : int or Generator
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    ZanetteIBE
+        A certified lower bound (every value is an exact LP optimum at a feasible
+        :math:`\theta'`); the outer supremum is non-concave, so no upper bound is claimed.
 
     Notes
     -----
@@ -256,8 +350,13 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
     \|\Phi\theta-r-\gamma P\max_{a'}\Phi\theta'\|_\infty`. The episodic last stage compares
     with :math:`T_{H-1}0=r_{H-1}` (reward realizability).
     """
+    n_starts = _count(n_starts, "n_starts", 0)
+    n_local = _count(n_local, "n_local", 0)
     rng = _rng(seed)
     phi = np.asarray(features, dtype=np.float64)
+    if not np.all(np.isfinite(phi)):
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(phi))[0])
+        raise ValueError(f"features{list(idx)} = {float(phi[idx])!r} is not finite")
     S, A = mdp.S, mdp.A
     episodic = isinstance(mdp, EpisodicMDP)
     if episodic:
@@ -287,8 +386,9 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
         Bt = np.array([B, B])
         Ps = [np.asarray(flat_P(mdp).toarray() if mdp.is_sparse else flat_P(mdp))]
         gam = mdp.gamma
-    if np.any(Bt[:-1] < 0) or not np.all(np.isfinite(Bt)):
-        raise ValueError(f"bound must be finite and >= 0, got {bound!r}")
+    badB = np.flatnonzero(~(np.isfinite(Bt) & (Bt >= 0)))
+    if badB.size:
+        raise ValueError(f"bound[t={int(badB[0])}] = {float(Bt[badB[0]])!r} must be finite and >= 0")
     d = phi.shape[-1]
     evals = 0
     per_stage = np.zeros(H)
@@ -297,7 +397,7 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
         Phi_t = phi[t].reshape(S * A, d)
         r_t = Rs[t].reshape(-1)
         if episodic and t == H - 1:
-            val, _ = sup_norm_projection(Phi_t, r_t, Bt[t])
+            val = sup_norm_projection(Phi_t, r_t, Bt[t]).value
             evals += 1
             per_stage[t] = val
             thetas.append(np.zeros(d))
@@ -309,7 +409,7 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
         def value(theta):
             V = (Phi_n @ theta).reshape(S, A).max(axis=1)
             y = r_t + gam * (Ps[t] @ V)
-            return sup_norm_projection(Phi_t, y, Bt[t])[0]
+            return sup_norm_projection(Phi_t, y, Bt[t]).value
 
         def scale_in(theta):
             m = float(np.max(np.abs(Phi_n @ theta)))
