@@ -68,19 +68,34 @@ def test_upper_and_lower_bounds_sandwich_optimum_theory_mode():
 
 
 def test_settle_flag_is_per_stage_and_state():
-    """A settle at (h, s) must not freeze the reference of (h', s) for h' != h."""
+    """Bug 3: a settle at (h=0, s) must not block the final reference update of (h=1, s).
+
+    State prepared by hand: (0, s) already settled, (1, s) not, V^LCB_1(s) so high that the
+    next update at (1, s) closes the gap below the threshold. The reference of (1, s) must
+    then be set to V_1(s) and settled; with one flag per state it would stay stale. (The
+    compiled loop is checked against an independent reference and against each injected bug
+    in tests/test_learners_paper_references.py.)"""
     mdp = _small(seed=2, H=3)
-    L = QEarlySettledAdvantage(bonus_scale=0.01, settle_threshold=0.5)
-    _drive(L, mdp, 4000, seed=1)
-    assert L._uref.shape == (mdp.H, mdp.S)
-    settled = ~L._uref
-    assert settled.any()
-    # while unsettled, the reference tracks V exactly
-    assert np.all(L._VR[:-1][~settled] == L._V[:-1][~settled])
-    # a state settled at one stage but not at another exists or every flag agrees per state;
-    # in both cases flags were set independently per (h, s):
-    per_state = settled.any(axis=0) & ~settled.all(axis=0)
-    assert per_state.any() or np.all(settled == settled[0])
+    L = QEarlySettledAdvantage(bonus_scale=0.01, settle_threshold=1.0)
+    L.prepare(mdp, 100)
+    L.reset(mdp.S, mdp.A, mdp.H, np.random.default_rng(0))
+    assert L._uref.shape == (mdp.H, mdp.S) and L._uref.all()
+    s = 1
+    L._uref[0, s] = False                   # settled at stage 0 only
+    L._Q[1, s, :] = 0.7                     # V_1(s) will be <= 0.7 after the update
+    L._Vlcb[1, s] = 0.6                     # gap <= 0.1 < 1 after the update
+    L._VR[1, s] = 3.0                       # a stale reference that must be overwritten
+    L.observe(1, s, 0, 0.2, 2)
+    assert L._V[1, s] <= 0.7 and L._V[1, s] - L._Vlcb[1, s] <= 1.0
+    assert L._VR[1, s] == L._V[1, s]        # final update happened at (1, s)
+    assert not L._uref[1, s]                # and (1, s) is now settled
+    assert L._uref[2, s] and L._uref[1, (s + 1) % mdp.S]   # nobody else was touched
+    # V is non-increasing and V^LCB non-decreasing, so the gap never reopens: a further
+    # update with the gap below the threshold leaves the settled reference alone
+    v_settled = L._VR[1, s]
+    L._Q[1, s, :] = 0.65
+    L.observe(1, s, 1, 0.0, 0)
+    assert L._V[1, s] < v_settled and L._VR[1, s] == v_settled
 
 
 def test_riverswim_regret_sublinear_and_below_uniform():

@@ -163,3 +163,21 @@ def test_incremental_regret_recorder_equals_full_evaluation(S, A, H, stationary,
         if k % every == 0:
             want[k] = 1.5 - _value_det_plain(P, R, init, pi)[0]
     assert np.array_equal(out, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: UCBAdvantage(bonus_scale=0.05), lambda: QEarlySettledAdvantage(bonus_scale=0.05),
+    lambda: m.learners.EULER(bonus_scale=0.1), lambda: m.learners.PSRL(),
+    lambda: EpsilonGreedyQLearning(0.3, decay=0.5), lambda: m.learners.CertaintyEquivalence(7.0),
+    lambda: m.learners.UniformRandom()],
+    ids=["ucb-advantage", "q-earlysettled", "euler", "psrl", "eps-greedy", "ce", "uniform"])
+def test_part_b_learners_serial_equals_parallel_and_rerun(make):
+    mdp = _mdp()
+    one = run(make(), mdp, 80, seeds=[0, 3, 4], workers=1, progress=False)
+    two = run(make(), mdp, 80, seeds=[0, 3, 4], workers=2, progress=False)
+    again = run(make(), mdp, 80, seeds=[4], workers=1, progress=False)
+    assert np.array_equal(one.pseudo_regret, two.pseudo_regret)
+    assert np.array_equal(one.returns, two.returns)
+    assert np.array_equal(one.returns[2], again.returns[0])
+    assert np.array_equal(one.pseudo_regret[2], again.pseudo_regret[0])
+    assert not np.array_equal(one.returns[0], one.returns[1])

@@ -79,3 +79,28 @@ def test_minimax_lower_bound_rates():
     assert minimax_lower_bound(4, 2, 5, 1, setting="HOM", normalization="N2") == pytest.approx(1.0)
     with pytest.raises(ValueError, match="setting"):
         minimax_lower_bound(4, 2, 5, 10, setting="X")
+
+
+def test_ratio_to_bound_from_learner_and_input_checks():
+    import mdptheory as m
+    from mdptheory.envs.riverswim import riverswim
+    from mdptheory.learners import EULER, UCBAdvantage
+    from mdptheory.regret import run
+    mdp = riverswim(4, 5)
+    for L in (UCBVI("hoeffding", bonus_scale=0.1), EULER(delta=0.1), UCBAdvantage(delta=0.1)):
+        tr = run(L, mdp, 30, 2)
+        r = ratio_to_bound(tr, learner=L)           # delta defaults to the learner's own
+        b = L.bound(4, 2, 5, np.arange(1, 31, dtype=float), L.delta).value
+        np.testing.assert_allclose(r, tr.cumulative() / b)
+    with pytest.raises(ValueError, match="learner"):
+        ratio_to_bound(tr)
+    with pytest.raises(ValueError, match="RegretTrace"):
+        ratio_to_bound(tr.cumulative(), learner=L)
+    with pytest.raises(ValueError, match="n_boot"):
+        fit_exponent(np.ones((1, 10)), n_boot=1.5)
+    with pytest.raises(ValueError, match="points"):
+        fit_exponent(np.ones((1, 10)), points=1)
+    with pytest.raises(ValueError, match="quantile"):
+        quantiles(np.ones((2, 3)), [1.5])
+    assert m.regret.minimax_lower_bound(4, 2, 5, 100, normalization="N3") == pytest.approx(
+        min(np.sqrt(4 * 2 * 125 * 100), 500))

@@ -1,24 +1,47 @@
 r"""EULER (Zanette & Brunskill, ICML 2019, arXiv 1901.00210): model-based optimism with
 empirical-Bernstein bonuses and an upper *and* lower value, giving problem-dependent regret.
 
-Every episode EULER runs two backward inductions on the empirical model (counts pooled over
-the steps, time-homogeneous). With ``n = n(s,a)``, ``L`` the log term, the bonus is
+Every episode EULER runs one backward induction on the empirical model (counts pooled over
+the steps: time-homogeneous, HOM) that computes an upper value, the greedy policy, and the
+lower value of that same policy. With ``n = max(n(s,a), 1)``, ``L = ln(4 S A T / delta)``,
+``T = K H`` and the paper's constants
 
 .. math::
 
-    b_h(s,a) = \underbrace{\sqrt{\tfrac{2\hat{\mathbb V}(R)L}{n}} + \tfrac{14L}{3n}}_{\text{reward}}
-      + \underbrace{\sqrt{\tfrac{2\,\mathbb V_{\hat P}(\bar V_{h+1})L}{n}} + \tfrac{14HL}{3n}}_{\text{transition}}
-      + \underbrace{\sqrt{\tfrac{2L\,\hat P(\bar V_{h+1}-\underline V_{h+1})^2}{n}}}_{\text{correction}},
+    B_v = \sqrt{2L},\qquad B_p = H\sqrt{2L},\qquad J = \frac{HL}{3},
 
-:math:`\bar Q_h = \min\{\hat r + \hat P\bar V_{h+1} + b_h,\ H-h\}` (0-based ``h``),
-:math:`\pi_h(s)=\arg\max_a\bar Q_h(s,a)`, :math:`\bar V_h(s)=\bar Q_h(s,\pi_h(s))`, and the lower
-value of the same policy :math:`\underline V_h(s) = \max\{\hat r + \hat P\underline V_{h+1} - b_h, 0\}`
-at :math:`a=\pi_h(s)`. Unvisited pairs get :math:`\bar Q = H-h`, :math:`\underline Q = 0`.
+the bonuses are (0-based stage ``h``)
 
-Provenance (``proofs_notes/euler.md``): the structure (upper and lower value, the three bonus
-parts, clipping) is [R] in the notes; the constants (empirical-Bernstein constants of Maurer &
-Pontil, ``sqrt(2L)`` on the correction) and ``L = log(4 S A T / delta)`` are a
-**reconstruction**: the paper's Algorithm 1 was not available.
+.. math::
+
+    b^r(s,a) &= \sqrt{\frac{2\,\widehat{\mathrm{Var}}R(s,a)\,L}{n}} + \frac{7L}{3\max(n-1,1)}
+        \quad\text{(empirical Bernstein, Maurer \& Pontil)},\\
+    \phi(\hat p, V) &= \sqrt{\frac{2\,\mathrm{Var}_{\hat p}(V)\,L}{n}} + \frac{HL}{3\max(n-1,1)},\\
+    b^{pv}(s,a;V) &= \phi(\hat p(s,a), V) + \frac{1}{\sqrt n}\Bigl(\frac{4J + B_p}{\sqrt n}
+        + B_v\,\|\bar V_{h+1}-\underline V_{h+1}\|_{2,\hat p(s,a)}\Bigr),
+
+and
+
+.. math::
+
+    \bar Q_h(s,a) &= \min\{H-h,\ \hat r + b^r + \hat p\cdot\bar V_{h+1} + b^{pv}(s,a;\bar V_{h+1})\},\\
+    \pi_h(s) &= \arg\max_a \bar Q_h(s,a),\qquad \bar V_h(s) = \bar Q_h(s,\pi_h(s)),\\
+    \underline V_h(s) &= \max\{0,\ \hat r + \hat p\cdot\underline V_{h+1} - b^r
+        - b^{pv}(s,\pi_h(s);\underline V_{h+1})\}\quad(a=\pi_h(s)).
+
+Unvisited pairs get :math:`\bar Q = H-h` (the cap) and :math:`\underline V = 0`. The
+correction term :math:`B_v\|\bar V-\underline V\|_{2,\hat p}/\sqrt n` pays for using the
+empirical variance of :math:`\bar V` (resp. :math:`\underline V`) instead of that of
+:math:`V^*` (resp. :math:`V^\pi`); :math:`\underline V_{h+1}\le V^\pi_{h+1}\le\bar V_{h+1}`
+makes :math:`\sqrt{\mathrm{Var}(V^*)}\le\sqrt{\mathrm{Var}(\bar V)}+\|\bar V-\underline V\|`.
+
+Provenance (``proofs_notes/euler.md``): structure (upper and lower value, the three bonus
+parts, clipping) [R] in the notes; the constants ``B_v, B_p, J``, the two-part ``b^pv`` with
+``phi``, the ``max(n-1, 1)`` denominators and ``L = ln(4SAT/delta)`` follow the paper's
+Algorithm 1 as recalled and as transcribed by a third-party implementation that cites its
+line numbers (code index); the PDF itself was not available, so they are **not verified**
+[R]. Using ``phi`` of the *lower* value in the lower recursion is our reading of the
+pessimistic bound [P].
 """
 
 from __future__ import annotations
@@ -43,12 +66,15 @@ class EULER(Learner):
     delta : float
         Failure probability; ``L = log(4 S A T / delta)``, ``T = K H``.
     bonus_scale : float
-        Multiplies the whole bonus (1 = theory constants of this reconstruction).
+        Multiplies the whole bonus ``b^r + b^pv`` (1 = the constants above).
 
     Notes
     -----
-    Normalisation N1 (per-step rewards in ``[0, 1]``); time-homogeneous model (counts pooled
-    over steps); replans every episode at cost ``O(S^2 A H)``; memory ``O(S^2 A + SAH)``.
+    Normalisation N1 (per-step rewards in ``[0, 1]``), checked by :meth:`prepare`;
+    time-homogeneous model (counts pooled over steps; stage-dependent MDPs are rejected);
+    replans every episode at cost ``O(S^2 A H)``; memory ``O(S^2 A + SAH)``. The optional
+    total-reward bound ``G`` of the paper (cap ``min(G, H-h)``) is not used by the learner;
+    :meth:`bound` accepts it.
     """
 
     name = "EULER"
@@ -57,6 +83,15 @@ class EULER(Learner):
     def __init__(self, *, delta: float = 0.01, bonus_scale: float = 1.0):
         self.delta = check_delta(delta)
         self.bonus_scale = check_scale("bonus_scale", bonus_scale)
+
+    def prepare(self, mdp, episodes) -> None:
+        """Normalisation check (N1) and the HOM assumption: counts are pooled over stages, so
+        ``P`` and ``R`` must not depend on the stage (``ValueError`` otherwise)."""
+        super().prepare(mdp, episodes)
+        if not mdp.stationary:
+            raise ValueError("EULER pools its counts over stages (HOM) and needs a stationary MDP "
+                             f"(stage-dependent P: {mdp.stage_dependent_P}, R: {mdp.stage_dependent_R}); "
+                             "augment the state with the stage index")
 
     def _L(self, S, A, H, k) -> float:
         K = getattr(self, "_K", None)
@@ -78,33 +113,41 @@ class EULER(Learner):
         self._plan(k + 1)
 
     def _plan(self, k) -> None:
+        """Upper/lower backward induction of Algorithm 1 (plain numpy over ``(s, a)``)."""
         S, A, H = self._S, self._A, self._H
         L = self._L(S, A, H, k)
+        bs = self.bonus_scale
         n = self._N
         seen = n > 0
         nn = np.maximum(n, 1).astype(float)
+        nm1 = np.maximum(n - 1, 1).astype(float)
         rhat = self._Rsum / nn
         rvar = np.maximum(self._R2sum / nn - rhat * rhat, 0.0)
         Phat = self._Nsas / nn[:, :, None]
-        br = np.sqrt(2.0 * rvar * L / nn) + 14.0 * L / (3.0 * nn)
+        Bv, Bp, J = math.sqrt(2.0 * L), H * math.sqrt(2.0 * L), H * L / 3.0
+        br = np.sqrt(2.0 * rvar * L / nn) + 7.0 * L / (3.0 * nm1)          # b^r
+        const = (4.0 * J + Bp) / nn                                          # (4J + B_p)/n
+
+        def phi(V):                                                          # phi(p_hat, V)
+            PV = Phat @ V
+            var = np.maximum(Phat @ (V * V) - PV * PV, 0.0)
+            return PV, np.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
+
         idx = np.arange(S)
         self._Vup[H] = 0.0
         self._Vlo[H] = 0.0
         for h in range(H - 1, -1, -1):
-            vu = self._Vup[h + 1]
-            vl = self._Vlo[h + 1]
-            PV = Phat @ vu
-            var = np.maximum(Phat @ (vu * vu) - PV * PV, 0.0)
-            gap = (vu - vl) * (vu - vl)
-            b = self.bonus_scale * (br + (np.sqrt(2.0 * var * L / nn) + 14.0 * H * L / (3.0 * nn))
-                                    + np.sqrt(2.0 * L * (Phat @ gap) / nn))
+            vu, vl = self._Vup[h + 1], self._Vlo[h + 1]
+            corr = Bv * np.sqrt(Phat @ ((vu - vl) * (vu - vl))) / np.sqrt(nn)
+            PVu, phu = phi(vu)
+            PVl, phl = phi(vl)
             cap = float(H - h)
-            Qup = np.where(seen, np.minimum(rhat + PV + b, cap), cap)
+            Qup = np.where(seen, np.minimum(rhat + PVu + bs * (br + phu + const + corr), cap), cap)
             pi = Qup.argmax(axis=1)
             self._pi[h] = pi
             self._Vup[h] = Qup[idx, pi]
-            lo = np.maximum(rhat[idx, pi] + Phat[idx, pi] @ vl - b[idx, pi], 0.0)
-            self._Vlo[h] = np.where(seen[idx, pi], lo, 0.0)
+            lo = rhat[idx, pi] + PVl[idx, pi] - bs * (br + phl + const + corr)[idx, pi]
+            self._Vlo[h] = np.where(seen[idx, pi], np.maximum(lo, 0.0), 0.0)
 
     def policy(self) -> np.ndarray:
         return self._pi
@@ -125,7 +168,7 @@ class EULER(Learner):
         return CompiledLoop(_euler_loop, (int(H), L, self.bonus_scale))
 
     # -- theory --------------------------------------------------------------------------------
-    def bound(self, S, A, H, K, delta, q_star: float | None = None,
+    def bound(self, S, A, H, K, delta=None, q_star: float | None = None,
               total_reward: float | None = None) -> RegretBound:
         r"""Zanette & Brunskill (2019), main theorem (shape [R], unit constants):
 
@@ -138,6 +181,7 @@ class EULER(Learner):
         (default ``H^2``, the N1 worst case) and ``G`` the bound on the total reward
         (default ``H``). For deterministic MDPs ``Q* = 0`` and only the ``K``-independent term
         (times ``L^2``) remains."""
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         q = float(H * H) if q_star is None else float(q_star)
@@ -155,12 +199,14 @@ class EULER(Learner):
 
 @njit(cache=True, nogil=True)
 def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
+    """Compiled twin of :meth:`EULER._plan` (same formulas, loops over ``(s, a)``)."""
     S = N.shape[0]
     A = N.shape[1]
     Vup[H, :] = 0.0
     Vlo[H, :] = 0.0
-    bvec = np.empty(A)
-    qvec = np.empty(A)
+    Bv = math.sqrt(2.0 * L)
+    Bp = H * math.sqrt(2.0 * L)
+    J = H * L / 3.0
     for h in range(H - 1, -1, -1):
         cap = float(H - h)
         for s in range(S):
@@ -168,47 +214,65 @@ def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
             arg = 0
             for a in range(A):
                 n = N[s, a]
-                nn = float(max(n, 1))
-                rhat = Rsum[s, a] / nn
-                rv = R2sum[s, a] / nn - rhat * rhat
-                if rv < 0.0:
-                    rv = 0.0
-                br = math.sqrt(2.0 * rv * L / nn) + 14.0 * L / (3.0 * nn)
-                pv = 0.0
-                pv2 = 0.0
-                pg = 0.0
-                for t in range(S):
-                    p = Nsas[s, a, t] / nn
-                    vu = Vup[h + 1, t]
-                    d = vu - Vlo[h + 1, t]
-                    pv += p * vu
-                    pv2 += p * (vu * vu)
-                    pg += p * (d * d)
-                var = pv2 - pv * pv
-                if var < 0.0:
-                    var = 0.0
-                b = bs * (br + (math.sqrt(2.0 * var * L / nn) + 14.0 * H * L / (3.0 * nn))
-                          + math.sqrt(2.0 * L * pg / nn))
-                bvec[a] = b
-                if n > 0:
+                if n == 0:
+                    q = cap
+                else:
+                    nn = float(n)
+                    nm1 = float(max(n - 1, 1))
+                    rhat = Rsum[s, a] / nn
+                    rv = R2sum[s, a] / nn - rhat * rhat
+                    if rv < 0.0:
+                        rv = 0.0
+                    br = math.sqrt(2.0 * rv * L / nn) + 7.0 * L / (3.0 * nm1)
+                    pv = 0.0
+                    pv2 = 0.0
+                    pg = 0.0
+                    for t in range(S):
+                        p = Nsas[s, a, t] / nn
+                        vu = Vup[h + 1, t]
+                        d = vu - Vlo[h + 1, t]
+                        pv += p * vu
+                        pv2 += p * (vu * vu)
+                        pg += p * (d * d)
+                    var = pv2 - pv * pv
+                    if var < 0.0:
+                        var = 0.0
+                    ph = math.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
+                    b = bs * (br + ph + (4.0 * J + Bp) / nn + Bv * math.sqrt(pg) / math.sqrt(nn))
                     q = rhat + pv + b
                     if q > cap:
                         q = cap
-                else:
-                    q = cap
-                qvec[a] = q
                 if q > best:
                     best = q
                     arg = a
             pi[h, s] = arg
             Vup[h, s] = best
             a = arg
-            if N[s, a] > 0:
-                nn = float(N[s, a])
-                acc = 0.0
+            n = N[s, a]
+            if n > 0:
+                nn = float(n)
+                nm1 = float(max(n - 1, 1))
+                rhat = Rsum[s, a] / nn
+                rv = R2sum[s, a] / nn - rhat * rhat
+                if rv < 0.0:
+                    rv = 0.0
+                br = math.sqrt(2.0 * rv * L / nn) + 7.0 * L / (3.0 * nm1)
+                pl = 0.0
+                pl2 = 0.0
+                pg = 0.0
                 for t in range(S):
-                    acc += (Nsas[s, a, t] / nn) * Vlo[h + 1, t]
-                lo = Rsum[s, a] / nn + acc - bvec[a]
+                    p = Nsas[s, a, t] / nn
+                    vl = Vlo[h + 1, t]
+                    d = Vup[h + 1, t] - vl
+                    pl += p * vl
+                    pl2 += p * (vl * vl)
+                    pg += p * (d * d)
+                var = pl2 - pl * pl
+                if var < 0.0:
+                    var = 0.0
+                ph = math.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
+                b = bs * (br + ph + (4.0 * J + Bp) / nn + Bv * math.sqrt(pg) / math.sqrt(nn))
+                lo = rhat + pl - b
                 Vlo[h, s] = lo if lo > 0.0 else 0.0
             else:
                 Vlo[h, s] = 0.0

@@ -123,8 +123,11 @@ class QEarlySettledAdvantage(Learner):
         vr = self._VR[h + 1, s_next]
         vl = self._Vlcb[h + 1, s_next]
         bonus = cb * math.sqrt(H ** 3 * iota / n)
+        # 1. update-ucb-q (Alg. 2): Hoeffding UCB Q-learning of Jin et al.
         self._Qucb[h, s, a] = (1.0 - eta) * self._Qucb[h, s, a] + eta * (r + v + bonus)
+        # 2. update-lcb-q: the bonus is SUBTRACTED (bug 1 of the public implementation adds it)
         self._Qlcb[h, s, a] = (1.0 - eta) * self._Qlcb[h, s, a] + eta * (r + vl - bonus)
+        # 3. update-moments: plain 1/n average for the reference, eta-weighted for the advantage
         self._mu_ref[h, s, a] = (1.0 - 1.0 / n) * self._mu_ref[h, s, a] + (1.0 / n) * vr
         self._sig_ref[h, s, a] = (1.0 - 1.0 / n) * self._sig_ref[h, s, a] + (1.0 / n) * (vr * vr)
         self._mu_adv[h, s, a] = (1.0 - eta) * self._mu_adv[h, s, a] + eta * (v - vr)
@@ -133,14 +136,17 @@ class QEarlySettledAdvantage(Learner):
         ma = self._mu_adv[h, s, a]
         var_ref = max(self._sig_ref[h, s, a] - mr * mr, 0.0)
         var_adv = max(self._sig_adv[h, s, a] - ma * ma, 0.0)
+        # update-bonus and update-ucb-q-advantage
         B = cb * math.sqrt(iota / n) * (math.sqrt(var_ref) + math.sqrt(H) * math.sqrt(var_adv))
         dR = B - self._BR[h, s, a]
         self._BR[h, s, a] = B
         bR = B + (1.0 - eta) * dR / eta + cb * H * H * iota / n ** 0.75
         self._QR[h, s, a] = (1.0 - eta) * self._QR[h, s, a] + eta * (r + v - vr + mr + bR)
+        # 4. combine: Q^LCB is NOT part of the min (bug 2 of the public implementation)
         self._Q[h, s, a] = min(self._QR[h, s, a], self._Qucb[h, s, a], self._Q[h, s, a])
         self._V[h, s] = self._Q[h, s].max()
         self._Vlcb[h, s] = max(self._Qlcb[h, s].max(), self._Vlcb[h, s])
+        # 5. early-settled reference, one flag per (h, s) (bug 3 keeps one per state)
         if self._V[h, s] - self._Vlcb[h, s] > self.settle_threshold:
             self._VR[h, s] = self._V[h, s]
         elif self._uref[h, s]:
@@ -155,10 +161,11 @@ class QEarlySettledAdvantage(Learner):
         return CompiledLoop(_qes_loop, params)
 
     # -- theory ---------------------------------------------------------------------------
-    def bound(self, S, A, H, K, delta) -> RegretBound:
+    def bound(self, S, A, H, K, delta=None) -> RegretBound:
         r"""``min{ sqrt(S A H^3 K) iota^2 + S A H^6 iota^2, H K }`` (Li et al. 2021 as restated
         in Zhang et al. 2024, Table 1; N1, stage-dependent, unit constants;
         ``iota = log(S A K H / delta)``)."""
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         iota = np.log(S * A * H * K / delta)

@@ -161,10 +161,10 @@ class UCBAdvantage(Learner):
         self._adv_sum[h, s, a] += v - vr
         self._adv_sq[h, s, a] += (v - vr) ** 2
         n = int(self._n[h, s, a])
-        if n == self._next_end[h, s, a]:
+        if n == self._next_end[h, s, a]:          # n in L: end of a stage (Alg. 1; notes 5(c))
             nc = float(self._nc[h, s, a])
             nf = float(n)
-            b = self.c1 * math.sqrt(H * H * iota / nc)
+            b = self.c1 * math.sqrt(H * H * iota / nc)             # b = c1 sqrt(H^2 iota / n_check)
             mref = self._ref_sum[h, s, a] / nf
             var_ref = max(self._ref_sq[h, s, a] / nf - mref * mref, 0.0)
             madv = self._adv_sum[h, s, a] / nc
@@ -172,9 +172,9 @@ class UCBAdvantage(Learner):
             bbar = (self.c2 * (math.sqrt(var_ref * iota / nf) + math.sqrt(var_adv * iota / nc))
                     + self.c3 * (H * iota / nf + H * iota / nc
                                  + H * iota ** 0.75 / nf ** 0.75 + H * iota ** 0.75 / nc ** 0.75))
-            q1 = self._v_sum[h, s, a] / nc + self.bonus_scale * b
-            q2 = mref + madv + self.bonus_scale * bbar
-            self._Q[h, s, a] = min(q1, q2, self._Q[h, s, a])
+            q1 = self._v_sum[h, s, a] / nc + self.bonus_scale * b      # "standard" rule
+            q2 = mref + madv + self.bonus_scale * bbar                 # "advantage" rule
+            self._Q[h, s, a] = min(q1, q2, self._Q[h, s, a])           # three-way min: Q non-increasing
             self._V[h, s] = self._Q[h, s].max()
             self._nc[h, s, a] = 0
             self._v_sum[h, s, a] = 0.0
@@ -185,7 +185,7 @@ class UCBAdvantage(Learner):
             self._e[h, s, a] = e
             self._next_end[h, s, a] += e
         self._Ns[h, s] += 1
-        if self._reference_due(int(self._Ns[h, s])):
+        if self._reference_due(int(self._Ns[h, s])):   # sum_a N_h(s, a) == N_0: learn V^ref once
             self._Vref[h, s] = self._V[h, s]
 
     # -- compiled path ------------------------------------------------------------------------------
@@ -196,10 +196,11 @@ class UCBAdvantage(Learner):
         return CompiledLoop(_ucbadv_loop, params)
 
     # -- theory --------------------------------------------------------------------------------------
-    def bound(self, S, A, H, K, delta) -> RegretBound:
+    def bound(self, S, A, H, K, delta=None) -> RegretBound:
         r"""Theorem (Zhang, Zhou & Ji 2020) with the burn-in made explicit (Zhang et al. 2024,
         Table 1): ``min{ sqrt(S A H^3 K) iota + S^2 A^{3/2} H^{33/4} K^{1/4}, H K }``, N1,
         stage-dependent, unit constants, ``iota = log(2 S A H K / delta)``."""
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         iota = np.log(2.0 * S * A * H * K / delta)

@@ -2,7 +2,7 @@
 
 from mdptheory.regret.analysis import ExponentFit, fit_exponent, fraction_above, quantiles, ratio_to_bound
 from mdptheory.regret.bounds import bound_curve, minimax_lower_bound
-from mdptheory.regret.engine import env_arrays, run, seed_rng
+from mdptheory.regret.engine import env_arrays, mdp_measures, run, seed_rng
 from mdptheory.regret.trace import RegretTrace
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "RegretTrace",
     "seed_rng",
     "env_arrays",
+    "mdp_measures",
     "fit_exponent",
     "ExponentFit",
     "ratio_to_bound",

@@ -112,8 +112,10 @@ def fit_exponent(cumulative, k_range=None, *, n_boot: int = 1000, ci: float = 0.
         raise ValueError(f"k_range = {(k_min, k_max)} must satisfy 1 <= k_min < k_max <= K = {K}")
     if not (0.0 < ci < 1.0):
         raise ValueError(f"ci must be in (0, 1), got {ci!r}")
-    if n_boot < 0:
-        raise ValueError(f"n_boot must be >= 0, got {n_boot!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise ValueError(f"n_boot must be an integer >= 0, got {n_boot!r}")
+    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got {points!r}")
     ks = np.unique(np.round(np.geomspace(k_min, k_max, max(2, int(points)))).astype(np.int64))
     logk = np.log(ks.astype(float))
     cols = X[:, ks - 1]
@@ -133,14 +135,19 @@ def ratio_to_bound(trace, bound=None, *, delta: float | None = None, learner=Non
 
     ``bound`` is an array ``(K,)`` of bound values for ``k = 1..K``, or ``None`` to use
     ``learner.bound(S, A, H, k, delta)`` (the learner object must be passed: a trace stores
-    only its configuration). A ratio below 1 on
-    every seed means the bound held on every seed."""
+    only its configuration; ``delta`` defaults to ``learner.delta``). A ratio below 1 on
+    every seed means the bound held on every seed on the whole run; compare an upper quantile
+    of the ratio across seeds with 1 for a high-probability statement (:func:`quantiles`)."""
     X = _cumulative(trace)
     K = X.shape[1]
     if bound is None:
         if learner is None:
             raise ValueError("pass bound=array or learner=<the learner object> to compute the bound")
+        if not hasattr(trace, "S"):
+            raise ValueError("bound=None needs a RegretTrace (for S, A, H), not a bare array")
         ks = np.arange(1, K + 1, dtype=float)
+        if delta is None:
+            delta = getattr(learner, "delta", None)
         kw = {} if delta is None else {"delta": delta}
         bound = np.asarray(learner.bound(trace.S, trace.A, trace.H, ks, **kw).value, dtype=float)
     bound = np.asarray(bound, dtype=float)
@@ -150,8 +157,13 @@ def ratio_to_bound(trace, bound=None, *, delta: float | None = None, learner=Non
 
 
 def quantiles(trace, q=(0.1, 0.5, 0.9)) -> np.ndarray:
-    """Quantiles across seeds of the cumulative regret, ``(len(q), K)``."""
-    return np.quantile(_cumulative(trace), np.asarray(q, dtype=float), axis=0)
+    """Quantiles across seeds of the cumulative regret, ``(len(q), K)`` (numpy's default
+    linear interpolation between order statistics). A bound that holds with probability
+    ``1 - delta`` should lie above the ``1 - delta`` quantile."""
+    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    if not np.all((qs >= 0) & (qs <= 1)):
+        raise ValueError(f"quantile levels must lie in [0, 1], got {q!r}")
+    return np.quantile(_cumulative(trace), qs, axis=0)
 
 
 def fraction_above(trace, bound) -> float:

@@ -16,8 +16,11 @@ __all__ = ["bound_curve", "minimax_lower_bound"]
 
 
 def bound_curve(learner, S: int, A: int, H: int, K, delta: float | None = None) -> RegretBound:
-    """``learner.bound`` evaluated on ``K`` (an int, or an array such as ``arange(1, K+1)``)."""
+    """``learner.bound`` evaluated on ``K`` (an int, or an array such as ``arange(1, K+1)``);
+    ``delta`` defaults to ``learner.delta`` when the learner has one."""
     K = np.asarray(K, dtype=float)
+    if delta is None:
+        delta = getattr(learner, "delta", None)
     kw = {} if delta is None else {"delta": delta}
     return learner.bound(S, A, H, K, **kw)
 
@@ -29,7 +32,12 @@ def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",
     * INHOM, N1: :math:`\min(\sqrt{H^3SAK}, HK)` (Jin et al. 2018; Domingues et al. 2021);
     * HOM, N1: :math:`\min(\sqrt{H^2SAK}, HK)` (Azar et al. 2017; Domingues et al. 2021);
     * HOM, N2: :math:`\min(\sqrt{SAK}, K)` (Zhang, Ji & Du 2021);
-    * INHOM, N2: :math:`\min(\sqrt{SAHK}, K)` (the N1 instance scaled by 1/H)."""
+    * INHOM, N2: :math:`\min(\sqrt{SAHK}, K)` (the N1 instance scaled by 1/H);
+    * INHOM, N3: :math:`\min(\sqrt{SAH^3K}, HK)` for every ``K >= 1`` (Zhang, Chen, Lee & Du
+      2024).
+
+    These are rates of minimax lower bounds (over a family of hard instances), not lower
+    bounds for a particular MDP."""
     _check_dims(S, A, H, 0.5)
     K = _as_K(K)
     table = {
@@ -37,6 +45,7 @@ def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",
         ("HOM", "N1"): (np.sqrt(H ** 2 * S * A * K), H * K),
         ("HOM", "N2"): (np.sqrt(S * A * K), K),
         ("INHOM", "N2"): (np.sqrt(S * A * H * K), K),
+        ("INHOM", "N3"): (np.sqrt(S * A * H ** 3 * K), H * K),
     }
     key = (setting, normalization)
     if key not in table:

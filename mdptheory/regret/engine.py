@@ -26,7 +26,7 @@ from mdptheory.core import EpisodicMDP
 from mdptheory.kernels import sampling as ks
 from mdptheory.solvers import solve
 
-__all__ = ["run", "seed_rng", "env_arrays"]
+__all__ = ["run", "seed_rng", "env_arrays", "mdp_measures"]
 
 
 def seed_rng(seed: int) -> np.random.Generator:
@@ -67,33 +67,75 @@ def _seeds(seeds) -> tuple:
     return out
 
 
+def _check_policy(pi, H, S, A, k, who):
+    """Validate the table returned by ``policy()`` in episode ``k``: shape ``(H, S)``
+    integer (actions in ``[0, A)``) or ``(H, S, A)`` float (finite, >= 0, rows summing to 1
+    within 1e-9). Returns ``(table copy, deterministic)``; raises ``ValueError`` naming the
+    offending entry (a wrong table would silently give a wrong pseudo-regret)."""
+    pi = np.asarray(pi)
+    if pi.dtype != bool and np.issubdtype(pi.dtype, np.integer):
+        if pi.shape != (H, S):
+            raise ValueError(f"{who}.policy() in episode {k}: a deterministic policy must have shape "
+                             f"(H, S) = {(H, S)}, got {pi.shape}")
+        bad = (pi < 0) | (pi >= A)
+        if bad.any():
+            h, s = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{who}.policy() in episode {k}: pi[h={h}, s={s}] = {int(pi[h, s])} "
+                             f"is not an action in [0, {A})")
+        return np.array(pi, dtype=np.int64, order="C"), True
+    if pi.dtype == bool or not np.issubdtype(pi.dtype, np.floating):
+        raise ValueError(f"{who}.policy() in episode {k}: expected an int (H, S) or a float (H, S, A) "
+                         f"table, got dtype {pi.dtype}")
+    if pi.shape != (H, S, A):
+        raise ValueError(f"{who}.policy() in episode {k}: a stochastic policy must have shape "
+                         f"(H, S, A) = {(H, S, A)}, got {pi.shape}")
+    bad = ~np.isfinite(pi) | (pi < 0)
+    if bad.any():
+        h, s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{who}.policy() in episode {k}: probability pi[h={h}, s={s}, a={a}] = "
+                         f"{float(pi[h, s, a])!r} is negative or not finite")
+    sums = pi.sum(axis=2)
+    off = np.abs(sums - 1.0) > 1e-9
+    if off.any():
+        h, s = (int(i) for i in np.argwhere(off)[0])
+        raise ValueError(f"{who}.policy() in episode {k}: row pi[h={h}, s={s}] sums to "
+                         f"{float(sums[h, s])!r}, not 1")
+    return np.array(pi, dtype=np.float64, order="C"), False
+
+
 def _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar=None):
+    """Teaching path for one seed: the call sequence of ``docs/learner_protocol.md`` with the
+    same draws as the compiled loops. In evaluated episodes the table returned by
+    ``policy()`` is validated, copied (so later in-place updates by the learner cannot change
+    what is checked), evaluated exactly, and every action ``act()`` returns is checked against
+    it (deterministic: equal; stochastic: positive probability)."""
+    S, A = P.shape[1], P.shape[2]
+    who = type(learner).__name__
     regret = np.full(K, np.nan)
     rets = np.empty(K)
+    Vbuf = np.empty((H + 1, S))
     for k in range(K):
         learner.begin_episode(k)
         evaluated = eval_every > 0 and k % eval_every == 0
         if evaluated:
-            pi = np.asarray(learner.policy())
-            if np.issubdtype(pi.dtype, np.integer):
-                regret[k] = v_star - ks.value_det(P, R, init, np.ascontiguousarray(pi, dtype=np.int64),
-                                                   np.empty((pi.shape[0] + 1, pi.shape[1])))
-                det = True
+            pi, det = _check_policy(learner.policy(), H, S, A, k, who)
+            if det:
+                regret[k] = v_star - ks.value_det(P, R, init, pi, Vbuf)
             else:
-                probs = np.ascontiguousarray(pi, dtype=np.float64)
-                regret[k] = v_star - ks.value_stoch(P, R, init, probs, np.empty((pi.shape[0] + 1, pi.shape[1])))
-                det = False
+                regret[k] = v_star - ks.value_stoch(P, R, init, pi, Vbuf)
         s = ks.categorical_ref(rng, init)
         G = 0.0
         for h in range(H):
             a = int(learner.act(h, s))
             if evaluated:
-                ok = (pi[h, s] == a) if det else (pi[h, s, a] > 0)
+                ok = (0 <= a < A) and ((pi[h, s] == a) if det else (pi[h, s, a] > 0))
                 if not ok:
                     raise RuntimeError(
-                        f"{type(learner).__name__}.act(h={h}, s={s}) returned {a}, which the policy "
+                        f"{who}.act(h={h}, s={s}) returned {a}, which the policy "
                         f"reported by policy() for episode {k} does not play; act() must follow policy()"
                     )
+            elif not 0 <= a < A:
+                raise RuntimeError(f"{who}.act(h={h}, s={s}) returned {a}, not an action in [0, {A})")
             r, s2 = ks.env_step_ref(rng, P, R, noise, std, h, s, a)
             learner.observe(h, s, a, r, s2)
             G += r
@@ -105,8 +147,56 @@ def _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng,
     return regret, rets
 
 
+def mdp_measures(mdp: EpisodicMDP, sol=None) -> dict:
+    r"""Key measures of ``mdp`` recorded in every :class:`RegretTrace` (cheap: a few exact
+    backward inductions / evaluations, :math:`O(HS^2A)`).
+
+    * ``v_star``: :math:`\rho\cdot V^*_1`; ``max_total_reward``: largest episode total with
+      positive probability (the N2/N3 normalisation check);
+    * ``min_gap``, ``gap_sum``, ``n_suboptimal``: :func:`mdptheory.measures.gap_summary`;
+    * ``max_step_variance``: :math:`\mathbb Q^*=\max_{h,s,a}[\mathrm{Var}\,r_h(s,a)+
+      \mathrm{Var}_{P_h(s,a)}V^*_{h+1}]` (EULER's constant);
+    * ``optimal_return_variance``: :math:`\max_{s_1\in\mathrm{supp}\,\rho}
+      \mathrm{Var}_{\pi^*}(\sum_h r_h\mid s_1)` of the solver's greedy optimal policy;
+    * ``deterministic`` (transitions and rewards), ``stationary``, ``reward_noise``,
+      ``reward_std``.
+
+    The variance norms of Zhou, Zhang & Du (:func:`mdptheory.measures.variance_norms`)
+    enumerate policies and are not computed here."""
+    from mdptheory.learners.base import max_total_reward
+    from mdptheory.measures import gap_summary, next_value_variance, return_variance
+    from mdptheory.measures._common import reward_variance
+
+    if sol is None:
+        sol = solve(mdp)
+    H = mdp.H
+    Pst = np.asarray(mdp.stage_P(), dtype=np.float64)
+    vr = np.broadcast_to(reward_variance(mdp), (H, mdp.S, mdp.A))
+    step = max(float((vr[h] + next_value_variance(Pst[h], sol.V[h + 1])).max()) for h in range(H))
+    init = np.asarray(mdp.initial, dtype=np.float64)
+    gs = gap_summary(mdp)
+    det_P = bool(np.all((Pst == 0.0) | (Pst == 1.0)))
+    return {
+        "v_star": float(init @ sol.V[0]),
+        "max_total_reward": max_total_reward(mdp),
+        "min_gap": gs.min_gap,
+        "gap_sum": gs.gap_sum,
+        "n_suboptimal": gs.n_suboptimal,
+        "max_step_variance": step,
+        "optimal_return_variance": float(return_variance(mdp, sol.policy)[init > 0].max()),
+        "deterministic": det_P and (mdp.reward_noise == "deterministic"
+                                    or (mdp.reward_noise == "gaussian" and mdp.reward_std == 0)
+                                    or (mdp.reward_noise == "bernoulli"
+                                        and bool(np.all((np.asarray(mdp.R) == 0) | (np.asarray(mdp.R) == 1))))),
+        "stationary": bool(mdp.stationary),
+        "reward_noise": mdp.reward_noise,
+        "reward_std": float(mdp.reward_std),
+    }
+
+
 def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | None = None,
-        eval_every: int = 1, progress: bool | None = None, backend: str = "auto"):
+        eval_every: int = 1, progress: bool | None = None, backend: str = "auto",
+        measures: bool = True):
     r"""Run ``learner`` on ``mdp`` for ``episodes`` episodes per seed and account regret exactly.
 
     Parameters
@@ -125,13 +215,22 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
         at the number of seeds). Results do not depend on it (bit-identical). The teaching
         path always runs seeds serially.
     eval_every : int, default 1
-        Evaluate the played policy in episodes ``k % eval_every == 0``; ``0`` turns
-        evaluation off (only for timing the learner loop). Other entries are NaN.
+        Evaluate the played policy in episodes ``k % eval_every == 0`` (0-based ``k``, so
+        episode 0 is always evaluated); ``0`` turns evaluation off (only for timing the
+        learner loop). Unevaluated entries of ``pseudo_regret`` are NaN, and
+        :meth:`RegretTrace.cumulative` then charges every episode the regret of the last
+        evaluated one (a step-function approximation, ``trace.exact`` is False). The
+        learner's trajectory and ``returns`` do not depend on the stride (evaluation draws
+        no random numbers).
     progress : bool, optional
         tqdm progress bar; default on for long runs (``>= 1e6`` compiled or ``>= 2e4``
-        teaching-path episodes in total).
+        teaching-path episodes in total). The compiled path advances it once per finished
+        seed (the loop of one seed runs inside numba), the teaching path once per episode.
     backend : {"auto", "compiled", "python"}
         ``"auto"`` uses the learner's compiled loop when it has one.
+    measures : bool, default True
+        Record :func:`mdp_measures` of the MDP in ``trace.measures`` (gaps, variances,
+        maximal total reward; a few exact backward inductions).
 
     Returns
     -------
@@ -142,8 +241,12 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     TypeError
         If ``mdp`` is not an :class:`~mdptheory.core.EpisodicMDP`.
     ValueError
-        For bad ``episodes``/``seeds``/``eval_every``/``backend``, or rewards outside the
-        normalisation the learner assumes (from ``learner.prepare``).
+        For bad ``episodes``/``seeds``/``eval_every``/``backend``/``workers``, rewards outside
+        the normalisation the learner assumes (from ``learner.prepare``), or (teaching path)
+        a ``policy()`` table of the wrong shape, with an action out of range or with a
+        probability row that is negative or does not sum to 1.
+    RuntimeError
+        (teaching path) ``act()`` returned an action the reported policy does not play.
     """
     from mdptheory.regret.trace import RegretTrace
 
@@ -226,10 +329,11 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     cfg = learner.config() if callable(getattr(learner, "config", None)) else {}
     regret.flags.writeable = False
     rets.flags.writeable = False
+    meas = mdp_measures(mdp, sol) if measures else {}
     return RegretTrace(
         pseudo_regret=regret, returns=rets, seeds=seed_list, wall_time=wall,
         learner=type(learner).__name__, config=cfg, S=S, A=A, H=H, v_star=v_star,
-        eval_every=eval_every, backend=used_backend, workers=workers,
+        eval_every=eval_every, backend=used_backend, workers=workers, measures=meas,
     )
 
 

@@ -38,6 +38,10 @@ class RegretTrace:
         ``"compiled"`` or ``"python"``.
     workers : int
         Threads used for the seeds.
+    measures : dict
+        Key measures of the MDP (:func:`mdptheory.regret.engine.mdp_measures`: ``v_star``,
+        ``min_gap``, ``gap_sum``, ``max_step_variance``, ``optimal_return_variance``,
+        ``max_total_reward``, ``deterministic``, ...); empty if ``run(..., measures=False)``.
     """
 
     pseudo_regret: np.ndarray = field(repr=False)
@@ -53,6 +57,7 @@ class RegretTrace:
     eval_every: int = 1
     backend: str = "compiled"
     workers: int = 1
+    measures: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_seeds(self) -> int:
@@ -61,6 +66,14 @@ class RegretTrace:
     @property
     def episodes(self) -> int:
         return self.pseudo_regret.shape[1]
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """Boolean mask ``(episodes,)`` of the evaluated episodes (``k % eval_every == 0``)."""
+        k = np.arange(self.episodes)
+        if self.eval_every == 0:
+            return np.zeros(self.episodes, dtype=bool)
+        return k % self.eval_every == 0
 
     @property
     def exact(self) -> bool:
