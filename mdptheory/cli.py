@@ -98,13 +98,17 @@ def _cmd_list(args) -> int:
 
 
 def _finish_study(out, figures: bool = True) -> int:
-    """Tables (printed and written) and figures of a results directory."""
+    """Tables (printed and written) and figures of a results directory.
+
+    Returns 0 when the table (and every requested figure) was written, 1 when there is
+    nothing to tabulate or a requested figure could not be drawn (the reason is printed).
+    """
     import warnings
     from pathlib import Path
 
     from mdptheory.sweeps import load_results, markdown_table, scaling_fits, summarize, write_scaling_table, write_tables
 
-    res = load_results(out)
+    res = load_results(out, returns=False)  # tables and figures use the regret only
     st = res.study
     rows = summarize(res)
     if not rows:
@@ -122,14 +126,20 @@ def _finish_study(out, figures: bool = True) -> int:
     if not res.complete:
         n = sum(len(r.missing) for r in res.values())
         print(f"note: {n} record(s) missing; the table and figures use the seeds present", file=sys.stderr)
+    rc = 0
     if figures and st.outputs.figures:
         from mdptheory.plots.regret import draw_figures
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # tight_layout chatter
-            paths += draw_figures(res)
+        for name in st.outputs.figures:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # tight_layout chatter
+                try:
+                    paths += draw_figures(res, figures=[name])
+                except ValueError as exc:  # e.g. a scaling figure with nothing that varies
+                    print(f"figure {name!r} not drawn: {exc}", file=sys.stderr)
+                    rc = 1
     print("wrote: " + ", ".join(str(Path(p).relative_to(Path(out))) if Path(p).is_relative_to(Path(out)) else str(p) for p in paths))
-    return 0
+    return rc
 
 
 def _cmd_run(args) -> int:
@@ -146,6 +156,8 @@ def _cmd_run(args) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"--workers = {args.workers} must be >= 1", file=sys.stderr)
         return 2
+    if args.workers is not None and args.scheduler is not None:
+        print("note: --workers is ignored with --scheduler (the Dask cluster's workers run the study)", file=sys.stderr)
     rep = run_sweep(study, out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
                     durable=args.durable)
     print(f"{rep.n_computed} record(s) computed, {rep.n_skipped} reused, {len(rep.corrupt)} corrupt recomputed "
@@ -163,6 +175,7 @@ def _cmd_plot(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``mdptheory`` argument parser (subcommands ``solve``, ``info``, ``list``, ``run``, ``plot``)."""
     p = argparse.ArgumentParser(prog="mdptheory", description="Theory-first toolkit for tabular and linear MDPs.")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve an example MDP or an .npz file and print V*, policy and error bound")
@@ -192,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mdptheory`` console script; returns the exit code
+    (0 success, 1 failure of the command, 2 usage or study-file error)."""
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

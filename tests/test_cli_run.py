@@ -93,3 +93,18 @@ def test_measures_columns(tmp_path, monkeypatch):
     mdp = riverswim(3, horizon=4)
     assert float(row["diameter"]) == M.diameter(mdp)
     assert float(row["variance_norms.var_star"]) == M.variance_norms(mdp).var_star
+
+
+def test_undrawable_figure_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
+    """A scaling figure over a study where nothing varies: records and table are written,
+    the other figures too, and the command says why the scaling figure is missing (exit 1)."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    f = tmp_path / "s.toml"
+    f.write_text(textwrap.dedent(STUDY).replace('figures = ["regret", "loglog"]',
+                                                'figures = ["scaling", "regret"]\nscaling = ["S"]'))
+    out = tmp_path / "res"
+    assert main(["run", str(f), "--out", str(out), "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "figure 'scaling' not drawn" in err and "nothing to scale" in err
+    assert (out / "table.csv").exists() and (out / "figures" / "regret.png").exists()
+    assert not (out / "figures" / "scaling.png").exists()

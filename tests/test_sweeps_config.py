@@ -52,6 +52,25 @@ def test_key_ignores_labels_and_depends_on_params(tmp_path):
     assert config_key(c.learner, c.mdp, 51, 1) != c.key
 
 
+def test_key_is_the_documented_sha256_of_the_identity(tmp_path):
+    """docs/sweeps.md: the key is a SHA-256 prefix of (learner, its parameters, family, its
+    parameters, episodes, eval_every); recomputed here from that description, so a change
+    of the key format (which would orphan every stored record) fails this test."""
+    import hashlib
+    import json
+
+    st = load_config(write(tmp_path, BASE))
+    c = st.configurations[1]
+    ident = {"learner": "UniformRandom", "learner_params": {}, "family": "riverswim",
+             "family_params": {"n": 4, "horizon": 5}, "episodes": 50, "eval_every": 1}
+    digest = hashlib.sha256(json.dumps(ident, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert c.key == digest[:16]
+    # parameter order in the file does not matter
+    st2 = load_config(write(tmp_path, BASE.replace("params = { horizon = 5 }\ngrid = { n = [3, 4] }",
+                                                    "grid = { n = [3, 4] }\nparams = { horizon = 5 }"), "c.toml"))
+    assert [x.key for x in st2.configurations] == [x.key for x in st.configurations]
+
+
 def test_round_trip_dict(tmp_path):
     from mdptheory.sweeps import Study
 
@@ -83,6 +102,18 @@ def test_round_trip_dict(tmp_path):
         (lambda s: s.replace("[study]", "[study]\ndelta = 2"), "study.delta", "(0, 1)"),
         (lambda s: s.replace("[study]", "[study]\neval_every = 99"), "study.eval_every", "<= episodes"),
         (lambda s: s.replace("params = { horizon = 5 }", "params = { horizon = 1979-05-27 }"), "mdps[0].params.horizon", "number"),
+        (lambda s: s.replace("grid = { n = [3, 4] }", "grid = { n = [3, 4], depth = [1, 2] }"), "mdps[0].grid.depth", "horizon"),
+        (lambda s: s.replace('name = "UniformRandom"', 'name = "UCBVI"\ngrid = { bonus_scal = [0.1] }'), "learners[0].grid.bonus_scal", "bonus_scale"),
+        (lambda s: s.replace('name = "UniformRandom"', 'name = "UCBVI"\nparams = { bonus = "nope" }'), "learners[0].params", "valid constructor arguments"),
+        (lambda s: s.replace('name = "UniformRandom"', 'name = "UniformRandom"\nparams = { x = { family = "riverswim" } }'), "learners[0].params.x", "no tables"),
+        (lambda s: s.replace("episodes = 50", "episodes = 1e3"), "study.episodes", "integer >= 1"),
+        (lambda s: s.replace("[study]", "[study]\nseed_chunk = -1"), "study.seed_chunk", "integer >= 0"),
+        (lambda s: s + '\n[outputs]\nbootstrap = 10\n', "outputs.bootstrap", "integer >= 100"),
+        (lambda s: s + '\n[outputs]\nsize = "poster"\n', "outputs.size", "'one-column'"),
+        (lambda s: s + '\n[outputs]\nstore_returns = 1\n', "outputs.store_returns", "true or false"),
+        (lambda s: s.replace('family = "riverswim"', 'family = "stochastic_twin"').replace(
+            "params = { horizon = 5 }", 'params = { mix = 0.5, mdp = { family = "nowhere" } }').replace(
+            "grid = { n = [3, 4] }", ""), "mdps[0].params.mdp.family", "deterministic"),
     ],
 )
 def test_errors_name_file_key_expected(tmp_path, mutate, key, expected):

@@ -126,3 +126,55 @@ def test_log_grid():
     assert g[0] == 1 and g[-1] == 1000 and np.all(np.diff(g) > 0)
     assert log_grid(5, 100).tolist() == [1, 2, 3, 4, 5]
     assert fit_window(100)[0] == 10
+
+
+def test_band_fields_and_tuple_unpacking():
+    X = np.random.default_rng(3).random((6, 4))
+    b = bootstrap_mean_ci(X, level=0.9, n_boot=300, seed=2)
+    m, lo, hi = b  # the three-tuple interface still unpacks
+    assert m is b.center and lo is b.lo and hi is b.hi
+    assert (b.kind, b.level, b.n_seeds) == ("bootstrap", 0.9, 6)
+    np.testing.assert_array_equal(b.center, X.mean(axis=0))
+    assert np.all(b.lo <= b.center) and np.all(b.center <= b.hi)
+    q = quantile_band(X, level=0.5)
+    assert (q.kind, q.n_seeds) == ("quantile", 6)
+    np.testing.assert_array_equal(q.center, np.median(X, axis=0))
+    a, c = loglog_fit([1.0, 10.0], [2.0, 20.0])
+    assert (a, c) == pytest.approx((1.0, 2.0))
+
+
+def test_single_seed_has_no_confidence_interval():
+    """One seed: no spread to resample, so the CI is NaN rather than a zero-width interval."""
+    x = np.array([[1.0, 2.0, 4.0]])
+    b = bootstrap_mean_ci(x)
+    np.testing.assert_array_equal(b.center, x[0])
+    assert np.all(np.isnan(b.lo)) and np.all(np.isnan(b.hi)) and b.n_seeds == 1
+    f = exponent_with_ci([1.0, 2.0, 4.0], x)
+    assert f.alpha == pytest.approx(1.0) and np.isnan(f.lo) and np.isnan(f.hi) and f.n_resamples == 0
+
+
+def test_exponent_ci_input_validation():
+    Y = np.ones((3, 2))
+    with pytest.raises(ValueError, match="n_boot = 0"):
+        exponent_with_ci([1.0, 2.0], Y, n_boot=0)
+    with pytest.raises(ValueError, match="positive"):
+        exponent_with_ci([0.0, 2.0], Y)
+    with pytest.raises(ValueError, match="columns"):
+        exponent_with_ci([1.0, 2.0, 3.0], Y)
+    with pytest.raises(ValueError, match="level"):
+        exponent_with_ci([1.0, 2.0], Y, level=0.0)
+
+
+def test_exponent_ci_matches_explicit_resampling_loop():
+    """Twin: the vectorised bootstrap of the slope equals a plain loop over resamples that
+    draws the same indices and refits with numpy.polyfit."""
+    rng = np.random.default_rng(8)
+    x = np.geomspace(10, 1000, 12)
+    Y = np.stack([rng.uniform(1, 3) * x ** rng.uniform(0.4, 0.6) for _ in range(7)])
+    fit = exponent_with_ci(x, Y, level=0.8, n_boot=400, seed=5)
+    idx = np.random.default_rng(5).integers(0, 7, size=(400, 7))
+    slopes = np.array([np.polyfit(np.log(x), np.log(Y[i].mean(axis=0)), 1)[0] for i in idx])
+    lo, hi = np.quantile(slopes, [0.1, 0.9])
+    assert fit.lo == pytest.approx(lo, abs=1e-10) and fit.hi == pytest.approx(hi, abs=1e-10)
+    assert fit.alpha == pytest.approx(np.polyfit(np.log(x), np.log(Y.mean(axis=0)), 1)[0], abs=1e-12)
+    assert fit.n_resamples == 400

@@ -158,19 +158,47 @@ def test_bad_key_and_seed(tmp_path):
         st.paths(KEY, -1)
 
 
-def test_record_size_for_1e5_episodes(tmp_path):
-    """Issue target: a K = 1e5 record stays under 1 MB. Regret of a converging learner is
-    mostly exact zeros after learning; returns of RiverSwim-like tasks take few values."""
+def test_regret_only_record_for_1e5_episodes_is_under_1mb_even_incompressible(tmp_path):
+    """Issue target, worst case of the part that must stay at full resolution: K = 1e5
+    per-episode pseudo-regret values with no structure at all (i.i.d. uniform float64, which
+    deflate cannot shrink) still fit in 1 MB, because 1e5 float64 are 0.8 MB raw. Records
+    with real learners (returns included) are measured in tests/test_sweeps_e2e.py."""
     K = 100_000
-    rng = np.random.default_rng(0)
-    pr = np.zeros(K)
-    pr[: 2000] = rng.random(2000)  # burn-in
-    pr[rng.integers(2000, K, 500)] = rng.random(500) * 0.1  # occasional exploration
-    ret = rng.integers(0, 20, K).astype(np.float64)
+    pr = np.random.default_rng(0).random(K)
     st = ResultStore(tmp_path)
-    st.write_record(KEY, 0, {"pseudo_regret": pr, "returns": ret}, {})
+    st.write_record(KEY, 0, {"pseudo_regret": pr}, {})
     npz, _ = st.paths(KEY, 0)
     assert npz.stat().st_size < 1_000_000
+    assert st.read(KEY, 0).arrays["pseudo_regret"].tobytes() == pr.tobytes()  # lossless
+
+
+def test_status_meta_and_partial_read(tmp_path):
+    st = ResultStore(tmp_path)
+    st.write_record(KEY, 2, arrays(2), {"package_version": "9.9"})
+    s = st.check(KEY, 2)
+    assert s.state == "ok" and s.meta["package_version"] == "9.9" and s.meta["seed"] == 2
+    assert st.check(KEY, 3).meta is None
+    rec = st.read(KEY, 2, arrays=["pseudo_regret"])
+    assert set(rec.arrays) == {"pseudo_regret"}
+    np.testing.assert_array_equal(rec.arrays["pseudo_regret"], arrays(2)["pseudo_regret"])
+
+
+def test_extra_member_in_npz_detected(tmp_path):
+    """An .npz with an array the metadata does not declare (hash recomputed to match) is corrupt."""
+    import hashlib
+
+    from mdptheory.sweeps.store import _npz_bytes
+
+    st = ResultStore(tmp_path)
+    st.write_record(KEY, 1, arrays(1), {})
+    npz, js = st.paths(KEY, 1)
+    data = _npz_bytes(dict(arrays(1), extra=np.zeros(3)))
+    npz.write_bytes(data)
+    meta = json.loads(js.read_text())
+    meta["sha256"] = hashlib.sha256(data).hexdigest()
+    js.write_text(json.dumps(meta))
+    s = st.check(KEY, 1)
+    assert s.state == "corrupt" and "array names" in s.reason
 
 
 def test_durable_mode_roundtrip(tmp_path):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mdptheory.plots.style import MARKERS, color, figure, linestyle, paper_style, save
+from mdptheory.plots.style import MARKERS, color, figure, linestyle, marker, paper_style, save
 from mdptheory.sweeps.results import (
     ConfigResult,
     Results,
@@ -85,7 +85,11 @@ def _setup(results: Results, size: str | None, column: bool = False):
         from mdptheory.plots.style import SIZES
 
         w, h = SIZES["two-column"]
-        fig, axes = plt.subplots(len(panels), 1, figsize=(w, 0.85 * h * len(panels)), squeeze=False)
+        # each row is tall enough for its legend (about 11 pt per entry at 6.5 pt text plus
+        # the title line; the axes take ~70% of a row), so neighbouring legends cannot overlap
+        n_entries = max(len(rs) for _, rs in panels)
+        row = max(0.85 * h, (n_entries + 2) * 11.0 / 72.0 + 0.6)
+        fig, axes = plt.subplots(len(panels), 1, figsize=(w, row * len(panels)), squeeze=False)
         fig.subplots_adjust(right=0.52, hspace=0.45)
         return panels, fig, axes.ravel(), _learner_styles(results)
     nr, nc = _grid(len(panels))
@@ -99,13 +103,21 @@ def _setup(results: Results, size: str | None, column: bool = False):
     return panels, fig, flat, _learner_styles(results)
 
 
+def _ncol(fig, labels, max_cols: int = 4) -> int:
+    """Legend columns that fit the figure's width (label widths estimated from their length)."""
+    if not labels:
+        return 1
+    width_in = fig.get_size_inches()[0]
+    # 6.5 pt legend text: about 0.5 em (3.3 pt) per character, plus handle and padding
+    entry_in = max(len(l) for l in labels) * 3.3 / 72.0 + 0.45
+    return int(max(1, min(max_cols, len(labels), width_in // entry_in)))
+
+
 def _shared_legend(fig, axes, title: str | None = None, loc: str = "upper left") -> None:
-    """One legend for the whole figure (below the panels) when several panels share the
-    same learners; a single panel keeps its own legend."""
+    """One legend for the whole figure, centred below the panels (so it never hides a
+    curve), with the entries of every visible panel in first-seen order. ``loc`` is kept
+    for backward compatibility and ignored."""
     vis = [a for a in axes if a.get_visible()]
-    if len(vis) == 1:
-        vis[0].legend(loc=loc, title=title, title_fontsize=6)
-        return
     handles, labels = {}, []
     for a in vis:
         for h, lab in zip(*a.get_legend_handles_labels()):
@@ -114,7 +126,16 @@ def _shared_legend(fig, axes, title: str | None = None, loc: str = "upper left")
                 labels.append(lab)
     fig.tight_layout()
     fig.legend([handles[l] for l in labels], labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-               ncol=min(4, len(labels)), title=title, title_fontsize=6)
+               ncol=_ncol(fig, labels), title=title, title_fontsize=6)
+
+
+def _line_kw(i: int) -> dict:
+    """Colour, dash pattern and (after the palette wraps) marker of the ``i``-th learner."""
+    m = marker(i)
+    kw = {"color": color(i), "ls": linestyle(i)}
+    if m is not None:
+        kw.update(marker=m, markevery=0.12, markersize=2.5)
+    return kw
 
 
 def _legend_below(ax) -> None:
@@ -151,7 +172,7 @@ def regret_figure(results: Results, *, band: str | None = None, level: float | N
                 X = r.cumulative()[:, ks - 1]
                 mid, lo, hi = _band(X, band, level, o.bootstrap)
                 i = sty[r.config.learner.label]
-                ax.plot(ks, mid, color=color(i), ls=linestyle(i), label=r.config.learner.label)
+                ax.plot(ks, mid, label=r.config.learner.label, **_line_kw(i))
                 ax.fill_between(ks, lo, hi, color=color(i), alpha=0.2, lw=0)
             ax.set_title(mdp_label)
             ax.set_xlabel("episodes $k$")
@@ -193,7 +214,7 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
                 if not math.isnan(th):
                     lab += f" (theory {th:.2f})"
                 pos = mid > 0
-                ax.plot(ks[pos], mid[pos], color=color(i), ls=linestyle(i), label=lab)
+                ax.plot(ks[pos], mid[pos], label=lab, **_line_kw(i))
                 okb = (lo > 0) & (hi > 0)
                 ax.fill_between(ks[okb], lo[okb], hi[okb], color=color(i), alpha=0.2, lw=0)
                 if not math.isnan(th) and K >= 10 and np.mean(cum[:, -1]) > 0:
@@ -205,12 +226,14 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
             ax.set_title(mdp_label)
             ax.set_xlabel("episodes $k$ (dotted: theorem's rate)")
             ax.set_ylabel(r"$\mathrm{Regret}(k)$")
-            if len(panels) == 1:
-                ax.legend(loc="lower right")
-            else:
-                ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+            if len(panels) > 1:
+                ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5),
+                          title=_band_label(band, level, max(r.n_seeds for r in rs)), title_fontsize=6)
         if len(panels) == 1:
             fig.tight_layout()
+            handles, labs = axes[0].get_legend_handles_labels()
+            fig.legend(handles, labs, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=_ncol(fig, labs, max_cols=2),
+                       title=_band_label(band, level, max(r.n_seeds for r in panels[0][1])), title_fontsize=6)
     return fig
 
 
@@ -232,7 +255,7 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
                 mid, lo, hi = _band(X, band, level, o.bootstrap)
                 i = sty[r.config.learner.label]
                 tag = "" if getattr(bobj, "explicit_constants", True) else " (rate, constants 1)"
-                ax.plot(ks, mid, color=color(i), ls=linestyle(i), label=r.config.learner.label + tag)
+                ax.plot(ks, mid, label=r.config.learner.label + tag, **_line_kw(i))
                 ax.fill_between(ks, lo, hi, color=color(i), alpha=0.2, lw=0)
                 drawn += 1
             ax.set_xscale("log")
@@ -243,16 +266,16 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
             if not drawn:
                 ax.text(0.5, 0.5, "no learner with a bound", ha="center", va="center", transform=ax.transAxes)
         fig.tight_layout()
-        _shared_legend(fig, axes, loc="best")
+        _shared_legend(fig, axes, _band_label(band, level, max(r.n_seeds for pr in panels for r in pr[1])))
     return fig
 
 
 def scaling_figure(results: Results, *, axes_names=None, level: float | None = None, size: str | None = None):
     """Regret(K) against S, A and/or H (log-log), one panel per axis with at least one fit.
 
-    Points: mean with bootstrap CI over seeds; solid line: fitted power law; legend: fitted
-    exponent (CI) and the theorem's exponent (slope of the bound over the same grid at
-    large K).
+    Points: mean with bootstrap CI over seeds; solid/dashed line: fitted power law; dotted
+    line: the theorem's exponent (slope of the bound's leading term over the same grid at
+    large K), anchored at the largest x; legend: fitted exponent (CI) and the theorem's.
     """
     o = results.study.outputs
     level = o.level if level is None else level
@@ -275,23 +298,23 @@ def scaling_figure(results: Results, *, axes_names=None, level: float | None = N
                 lab += f": {_fmt_exp(f.exponent, f.exponent_lo, f.exponent_hi)}"
                 if not math.isnan(f.theory_exponent):
                     lab += f" (theory {f.theory_exponent:.2f})"
-                yerr = np.vstack([m - lo, hi - m])
+                yerr = np.vstack([m - lo, hi - m]) if np.all(np.isfinite(lo)) else None  # no CI from one seed
                 ax.errorbar(f.x, m, yerr=yerr, color=color(i), marker=MARKERS[i % len(MARKERS)], ls="none", capsize=1.5, label=lab)
                 if not math.isnan(f.exponent) and np.all(m > 0):
                     c = math.exp(np.mean(np.log(m)) - f.exponent * np.mean(np.log(f.x)))
                     xx = np.geomspace(f.x.min(), f.x.max(), 20)
                     ax.plot(xx, c * xx**f.exponent, color=color(i), ls=linestyle(i), lw=0.9)
+                if not math.isnan(f.theory_exponent) and m[-1] > 0:
+                    xr = np.array([f.x.min(), f.x.max()])
+                    ax.plot(xr, m[-1] * (xr / f.x.max()) ** f.theory_exponent, color=color(i), ls=":", lw=0.9)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel(f"${a}$")
             ax.set_ylabel(r"$\mathrm{Regret}(K)$")
             _log_ticks(ax, "x", np.concatenate([f.x for f in fits]))
             ax.set_title(f"Regret($K$) vs ${a}$")
-            if len(fits_by_axis) == 1:
-                ax.legend(loc="best", title="exponent [CI] (theory)", title_fontsize=6)
-            else:
-                _legend_below(ax)
-                ax.get_legend().set_title("exponent [CI] (theory)", prop={"size": 6})
+            _legend_below(ax)
+            ax.get_legend().set_title("fitted exponent [CI] (theory: dotted)", prop={"size": 6})
         fig.tight_layout()
     return fig
 

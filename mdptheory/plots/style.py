@@ -18,7 +18,8 @@ from typing import Iterator
 
 import matplotlib as mpl
 
-__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "SIZES", "RC", "paper_style", "figure", "save", "color", "linestyle"]
+__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "SIZES", "RC", "paper_style", "figure", "save", "color", "linestyle",
+           "marker"]
 
 #: Okabe-Ito palette (black moved last).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -66,6 +67,15 @@ def linestyle(i: int):
     """The ``i``-th line style. Paired with :func:`color`, ``(color(i), linestyle(i))`` is
     distinct for ``i < 64`` (the style shifts by 3 each time the palette wraps around)."""
     return LINESTYLES[(i + 3 * (i // len(PALETTE))) % len(LINESTYLES)]
+
+
+def marker(i: int):
+    """Marker of the ``i``-th curve: ``None`` for the first ``len(PALETTE)`` curves, then a
+    marker from :data:`MARKERS`, so curves that share a colour after the palette wraps
+    differ in colour *and* marker, not only in dash pattern."""
+    if i < len(PALETTE):
+        return None
+    return MARKERS[(i // len(PALETTE) - 1 + i) % len(MARKERS)]
 
 
 @contextlib.contextmanager

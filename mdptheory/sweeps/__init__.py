@@ -37,7 +37,15 @@ from mdptheory.sweeps.results import (
     write_tables,
 )
 from mdptheory.sweeps.runner import SweepReport, run_sweep
-from mdptheory.sweeps.stats import bootstrap_mean_ci, exponent_with_ci, loglog_fit, quantile_band
+from mdptheory.sweeps.stats import (
+    Band,
+    ExponentFit,
+    LogLogFit,
+    bootstrap_mean_ci,
+    exponent_with_ci,
+    loglog_fit,
+    quantile_band,
+)
 from mdptheory.sweeps.store import Record, RecordStatus, ResultStore
 
 __all__ = [
@@ -46,6 +54,6 @@ __all__ = [
     "ConfigResult", "Results", "ScalingFit", "SummaryRow", "load_results", "markdown_table",
     "scaling_fits", "summarize", "write_scaling_table", "write_tables",
     "SweepReport", "run_sweep",
-    "bootstrap_mean_ci", "exponent_with_ci", "loglog_fit", "quantile_band",
+    "Band", "ExponentFit", "LogLogFit", "bootstrap_mean_ci", "exponent_with_ci", "loglog_fit", "quantile_band",
     "Record", "RecordStatus", "ResultStore",
 ]

@@ -1,6 +1,7 @@
 r"""Study files: parse and validate a TOML study into a frozen :class:`Study`.
 
-A study is learners x MDP configurations x seeds. Example (``experiments/quickstart.toml``)::
+A study is learners x MDP configurations x seeds. Example (see ``experiments/*.toml`` and
+``docs/sweeps.md`` for the full reference)::
 
     [study]
     name = "quickstart"
@@ -157,6 +158,7 @@ class Configuration:
 
     @property
     def label(self) -> str:
+        """Legend/table text: ``"learner label | MDP label"``."""
         return f"{self.learner.label} | {self.mdp.label}"
 
     def identity(self) -> dict:
@@ -164,6 +166,7 @@ class Configuration:
         return _identity(self.learner, self.mdp, self.episodes, self.eval_every)
 
     def to_dict(self) -> dict:
+        """JSON-able form (stored in ``study.json`` and ``config.json``, sent to workers)."""
         return {
             "key": self.key,
             "learner": {"name": self.learner.name, "label": self.learner.label, "params": dict(self.learner.params)},
@@ -177,6 +180,7 @@ class Configuration:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Configuration":
+        """Inverse of :meth:`to_dict` (no validation: the dict comes from a validated study)."""
         return cls(
             learner=LearnerSpec(d["learner"]["name"], d["learner"]["label"], dict(d["learner"]["params"])),
             mdp=MDPSpec(d["mdp"]["family"], d["mdp"]["label"], dict(d["mdp"]["params"])),
@@ -205,6 +209,7 @@ class OutputSpec:
     bootstrap: int = 2000
 
     def to_dict(self) -> dict:
+        """JSON-able form (tuples as lists)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
@@ -225,9 +230,11 @@ class Study:
 
     @property
     def n_records(self) -> int:
+        """Number of (configuration, seed) records of the study."""
         return len(self.configurations) * len(self.seeds)
 
     def to_dict(self) -> dict:
+        """JSON-able form, stored as ``DIR/study.json`` (read back by :meth:`from_dict`)."""
         return {
             "name": self.name,
             "description": self.description,
@@ -243,6 +250,7 @@ class Study:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Study":
+        """Inverse of :meth:`to_dict` (used by :func:`mdptheory.sweeps.load_results`)."""
         o = dict(d["outputs"])
         outs = OutputSpec(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in o.items()})
         return cls(
@@ -472,13 +480,16 @@ def parse_config(data: Mapping[str, Any], source: str = "<dict>") -> Study:
         except LookupError as exc:
             raise ctx.err(f"{key}.name", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
         label = ctx.string(e.get("label", canon), f"{key}.label")
-        for params, varied in _expand(ctx, e, key):
-            _check_params(ctx, cls, params, f"{key}.params", canon)
+        expanded = _expand(ctx, e, key)
+        _check_params(ctx, cls, e.get("params", {}), f"{key}.params", canon)
+        _check_params(ctx, cls, e.get("grid", {}), f"{key}.grid", canon)
+        for params, varied in expanded:
             spec = LearnerSpec(canon, _grid_label(label, varied), params)
             try:
                 spec.build()
-            except (TypeError, ValueError) as exc:
-                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {exc}", "valid constructor arguments") from None
+            except Exception as exc:  # any failure of the user's parameters, reported with file and key
+                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {_exc_text(exc)}",
+                              "valid constructor arguments") from exc
             learners.append(spec)
             learner_keys.append(key)
 
@@ -493,13 +504,16 @@ def parse_config(data: Mapping[str, Any], source: str = "<dict>") -> Study:
         except LookupError as exc:
             raise ctx.err(f"{key}.family", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
         label = ctx.string(e.get("label", canon), f"{key}.label")
-        for params, varied in _expand(ctx, e, key, nested_ok=True):
-            _check_params(ctx, fn, params, f"{key}.params", canon)
+        expanded = _expand(ctx, e, key, nested_ok=True)
+        _check_params(ctx, fn, e.get("params", {}), f"{key}.params", canon)
+        _check_params(ctx, fn, e.get("grid", {}), f"{key}.grid", canon)
+        for params, varied in expanded:
             spec = MDPSpec(canon, _grid_label(label, varied), params)
             try:
                 mdp = spec.build()
-            except (TypeError, ValueError) as exc:
-                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {exc}", "valid family arguments") from None
+            except Exception as exc:
+                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {_exc_text(exc)}",
+                              "valid family arguments") from exc
             H = getattr(mdp, "horizon", None)
             if not isinstance(H, int):
                 raise ctx.err(f"{key}.family", f"{canon}({_fmt_kw(params)}) returned {type(mdp).__name__} without a finite horizon",
@@ -549,9 +563,14 @@ def _check_pair(ctx: _Ctx, lspec: LearnerSpec, mspec: MDPSpec, episodes: int, lk
         return
     try:
         prepare(mspec.build(), episodes)
-    except (TypeError, ValueError) as exc:
-        raise ctx.err(f"{lkey} on {mkey}", f"{lspec.label} cannot run on {mspec.label}: {exc}",
-                      "an MDP within the learner's assumptions (e.g. its reward normalisation)") from None
+    except Exception as exc:
+        raise ctx.err(f"{lkey} on {mkey}", f"{lspec.label} cannot run on {mspec.label}: {_exc_text(exc)}",
+                      "an MDP within the learner's assumptions (e.g. its reward normalisation)") from exc
+
+
+def _exc_text(exc: BaseException) -> str:
+    """``str(exc)``, prefixed with the exception type unless it is a plain ValueError/TypeError."""
+    return str(exc) if type(exc) in (ValueError, TypeError) else f"{type(exc).__name__}: {exc}"
 
 
 def _fmt_kw(params: Mapping[str, Any]) -> str:

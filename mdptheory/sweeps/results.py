@@ -88,10 +88,12 @@ class ConfigResult:
 
     @property
     def label(self) -> str:
+        """The configuration's label, ``"learner label | MDP label"``."""
         return self.config.label
 
     @property
     def n_seeds(self) -> int:
+        """Number of seeds with a complete record (rows of the arrays)."""
         return len(self.seeds)
 
     def cumulative(self) -> np.ndarray:
@@ -129,6 +131,7 @@ class Results(Mapping):
         return f"Results({str(self.root)!r}, study={self.study.name!r}, configurations={len(self)}, records={n})"
 
     def by_label(self, label: str) -> ConfigResult:
+        """The :class:`ConfigResult` labelled ``label`` (``KeyError`` listing the labels otherwise)."""
         for r in self._items.values():
             if r.label == label:
                 return r
@@ -182,7 +185,7 @@ class Results(Mapping):
         return pd.concat(frames, ignore_index=True)
 
 
-def load_results(out, *, verify: bool = True) -> Results:
+def load_results(out, *, verify: bool = True, returns: bool = True) -> Results:
     """Load the stored arrays of a results directory written by :func:`run_sweep`.
 
     Parameters
@@ -192,37 +195,57 @@ def load_results(out, *, verify: bool = True) -> Results:
     verify : bool
         Check every record's hash and headers first; corrupt records are skipped with a
         ``RuntimeWarning`` (and listed in :attr:`ConfigResult.missing`).
+    returns : bool
+        Also load the realised returns (``False`` halves memory and time for large
+        studies; :attr:`ConfigResult.returns` is then ``None``).
 
     Returns
     -------
     Results
         Mapping config key -> :class:`ConfigResult` with ``pseudo_regret`` arrays of shape
         ``(n_seeds, K)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``out`` has no ``study.json`` (not a results directory).
     """
     store = ResultStore(out)
     study = Study.from_dict(store.read_study())
+    names = ("pseudo_regret", "returns") if returns else ("pseudo_regret",)
     items: dict[str, ConfigResult] = {}
     for c in study.configurations:
         seeds, pr, rets, metas, missing = [], [], [], [], []
         for s in study.seeds:
-            st = store.check(c.key, s) if verify else None
-            if st is not None and st.state != "ok":
-                if st.state == "corrupt":
-                    warnings.warn(f"{out}: skipping corrupt record {c.key}/seed_{s}: {st.reason}", RuntimeWarning, stacklevel=2)
-                missing.append(s)
-                continue
-            try:
-                rec = store.read(c.key, s, verify=False)
-            except FileNotFoundError:
+            if verify:
+                try:
+                    rec = store.read(c.key, s, verify=True, arrays=names)
+                except ValueError:
+                    st = store.check(c.key, s)
+                    if st.state == "corrupt":
+                        warnings.warn(f"{out}: skipping corrupt record {c.key}/seed_{s}: {st.reason}",
+                                      RuntimeWarning, stacklevel=2)
+                    missing.append(s)
+                    continue
+            else:
+                try:
+                    rec = store.read(c.key, s, verify=False, arrays=names)
+                except FileNotFoundError:
+                    missing.append(s)
+                    continue
+            a = rec.arrays.get("pseudo_regret")
+            if a is None or a.shape != (c.episodes,):
+                warnings.warn(f"{out}: record {c.key}/seed_{s} has no pseudo_regret of shape ({c.episodes},); skipped",
+                              RuntimeWarning, stacklevel=2)
                 missing.append(s)
                 continue
             seeds.append(s)
-            pr.append(rec.arrays["pseudo_regret"])
+            pr.append(a)
             rets.append(rec.arrays.get("returns"))
             metas.append(dict(rec.meta))
         K = c.episodes
         P = np.stack(pr) if pr else np.zeros((0, K))
-        R = np.stack(rets) if rets and all(r is not None for r in rets) else None
+        R = np.stack(rets) if returns and rets and all(r is not None for r in rets) else None
         P.flags.writeable = False
         if R is not None:
             R.flags.writeable = False
@@ -317,6 +340,7 @@ class SummaryRow:
     measures: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """Flat dict of the row (measure columns merged in): one ``table.csv`` line."""
         d = {k: v for k, v in self.__dict__.items() if k != "measures"}
         d.update(self.measures)
         return d
@@ -496,7 +520,13 @@ def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot
     for (lab, fam, fixed_vals, K), rs in groups.items():
         rs = sorted(rs, key=lambda r: getattr(r.config, axis))
         xs = np.array([getattr(r.config, axis) for r in rs], dtype=np.float64)
-        if np.unique(xs).size < 2 or np.unique(xs).size != xs.size:
+        if np.unique(xs).size != xs.size:
+            warnings.warn(
+                f"scaling in {axis}: {lab} on {fam} with {dict(zip(others, fixed_vals))} has several "
+                f"configurations with the same {axis} ({[r.config.mdp.label for r in rs]}); they differ in "
+                "another parameter, so no exponent is fitted for this group", RuntimeWarning, stacklevel=2)
+            continue
+        if np.unique(xs).size < 2:
             continue
         common = sorted(set.intersection(*(set(r.seeds) for r in rs)))
         if not common:

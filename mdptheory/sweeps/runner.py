@@ -2,9 +2,11 @@ r"""Run a study: split it into work units, execute them serially, on local proce
 Dask cluster, and store one record per (configuration, seed).
 
 Work unit = (configuration, chunk of seeds). A unit is a small JSON-able dict (names and
-parameters, never pickled objects); the worker rebuilds the learner and the MDP through the
-registry, calls :func:`mdptheory.regret.run` on its seeds with one thread, and *returns*
-the arrays. The driver (the process running :func:`run_sweep`) is the only writer of the
+parameters); the worker rebuilds the learner and the MDP through the registry, calls
+:func:`mdptheory.regret.run` on its seeds with one thread, and *returns* the arrays (one
+:class:`SeedResult` per seed). Only this plain data crosses process boundaries (the
+executors' own transport serialises it); no learner, MDP or function object is shipped,
+and nothing pickled is ever written to disk. The driver (the process running :func:`run_sweep`) is the only writer of the
 :class:`~mdptheory.sweeps.store.ResultStore`, so
 
 * a cluster needs no shared file system,
@@ -22,6 +24,9 @@ with the ``spawn`` start method) and ``"dask"`` (a :class:`distributed.Client`; 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import hashlib
+import inspect
 import math
 import os
 import platform
@@ -35,10 +40,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+import mdptheory
+from mdptheory.sweeps import registry
 from mdptheory.sweeps.config import Configuration, Study
 from mdptheory.sweeps.store import ResultStore
 
-__all__ = ["run_sweep", "SweepReport", "plan_units", "compute_unit"]
+__all__ = ["run_sweep", "SweepReport", "SeedResult", "plan_units", "compute_unit", "default_workers",
+           "source_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,47 @@ class SweepReport:
     compute_time: float
 
 
+def default_workers() -> int:
+    """Cores this process may run on (``os.sched_getaffinity`` where available, so a CPU
+    limit set by a batch system or container is respected), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _file_sha(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:16]
+    except OSError:  # pragma: no cover - frozen or zipped installs
+        return "unknown"
+
+
+def source_fingerprint(config: Configuration) -> dict:
+    """SHA-256 prefixes of the source files that compute a configuration's numbers: the
+    learner's module, the family's module and the regret engine.
+
+    Stored in every record's metadata; :func:`run_sweep` warns when a reused record was
+    computed from different sources (e.g. a learner edited in an editable install since),
+    because the configuration key names *what* was run, not *which code* ran it. A
+    heuristic: helpers imported by these modules are not covered.
+    """
+    from mdptheory.regret import engine
+
+    out = {}
+    for kind, obj in (("learner", registry.resolve("learner", config.learner.name)[1]),
+                      ("family", registry.resolve("family", config.mdp.family)[1]),
+                      ("engine", engine)):
+        try:
+            path = inspect.getsourcefile(obj)
+        except TypeError:  # pragma: no cover - builtins
+            path = None
+        out[kind] = _file_sha(path) if path else "unknown"
+    return out
+
+
 def _machine() -> dict:
     return {
         "host": platform.node(),
@@ -106,13 +155,21 @@ def _jsonable(x: Any) -> Any:
     return repr(x)
 
 
-def compute_unit(unit: dict) -> list[tuple[int, dict, dict]]:
-    """Compute one work unit (runs in a worker). Returns ``[(seed, arrays, meta), ...]``.
+@dataclass(frozen=True)
+class SeedResult:
+    """What a worker returns for one seed of a unit: the record's ``arrays`` and ``meta``."""
+
+    seed: int
+    arrays: dict
+    meta: dict
+
+
+def compute_unit(unit: dict) -> list[SeedResult]:
+    """Compute one work unit (runs in a worker). Returns one :class:`SeedResult` per seed.
 
     ``unit`` keys: ``config`` (a :meth:`Configuration.to_dict`), ``seeds`` (list of int),
     ``store_returns`` (bool), ``returns_stride`` (int).
     """
-    import mdptheory
     from mdptheory.regret import run
 
     cfg = Configuration.from_dict(unit["config"])
@@ -126,6 +183,7 @@ def compute_unit(unit: dict) -> list[tuple[int, dict, dict]]:
     if seeds != [int(s) for s in unit["seeds"]]:  # pragma: no cover - engine contract
         raise RuntimeError(f"engine returned seeds {seeds}, asked for {unit['seeds']}")
     machine = _machine()
+    source = source_fingerprint(cfg)
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     out = []
     for i, s in enumerate(seeds):
@@ -147,21 +205,30 @@ def compute_unit(unit: dict) -> list[tuple[int, dict, dict]]:
             "v_star": float(trace.v_star),
             "backend": trace.backend,
             "package_version": mdptheory.__version__,
+            "source": source,
             "wall_time": wall / len(seeds),
             "unit_size": len(seeds),
             "machine": machine,
             "created": now,
         }
-        out.append((s, arrays, meta))
+        out.append(SeedResult(s, arrays, meta))
     return out
 
 
-def plan_units(study: Study, pending: dict[str, list[int]], workers: int) -> list[dict]:
+def plan_units(study: Study, pending: dict[str, list[int]], workers: int | None) -> list[dict]:
     """Split pending seeds into (configuration, seed chunk) units.
 
-    ``study.seed_chunk`` fixes the chunk size; 0 (auto) picks the largest chunk that still
-    gives every worker about four units, so cores stay busy to the end while per-unit
-    overhead (process hand-off, model construction) stays amortised.
+    Parameters
+    ----------
+    study : Study
+    pending : dict
+        Config key -> seeds still to compute.
+    workers : int or None
+        Number of parallel slots. ``study.seed_chunk`` fixes the chunk size; 0 (auto) picks
+        the largest chunk that still gives every worker about four units, so cores stay
+        busy to the end while per-unit overhead (process hand-off, model construction)
+        stays amortised. ``None`` means "unknown or elastic" (a Dask cluster whose
+        workers may still be arriving): one seed per unit.
     """
     by_key = {c.key: c for c in study.configurations}
     total = sum(len(v) for v in pending.values())
@@ -169,6 +236,8 @@ def plan_units(study: Study, pending: dict[str, list[int]], workers: int) -> lis
         return []
     if study.seed_chunk:
         chunk = study.seed_chunk
+    elif workers is None:
+        chunk = 1
     else:
         chunk = max(1, math.ceil(total / (4 * max(1, workers))))
     units = []
@@ -267,14 +336,17 @@ def run_sweep(
     out : str or Path
         Results directory (created if needed). Finished records there are reused.
     workers : int, optional
-        Local worker processes; default ``os.cpu_count()``. ``1`` runs serially in this
-        process. Ignored with ``scheduler``/``client``.
+        Local worker processes; default: every core this process may use
+        (:func:`default_workers`). ``1`` runs serially in this process. Ignored with
+        ``scheduler``/``client``.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``"tcp://host:port"``); needs
         ``pip install mdptheory[dask]``.
     client : distributed.Client, optional
         An existing Dask client (e.g. on a ``LocalCluster`` or a dask-jobqueue
-        ``SLURMCluster``); takes precedence over ``scheduler``.
+        ``SLURMCluster``); takes precedence over ``scheduler``. With Dask and
+        ``seed_chunk = 0`` every seed is its own unit, so workers that join later (an
+        elastic or still-starting cluster) find work too.
     progress : bool
         Show a records-done / total bar with an ETA.
     log : callable or None
@@ -298,6 +370,12 @@ def run_sweep(
     n_tmp = store.clean_temporaries()
     if n_tmp:
         say(f"removed {n_tmp} temporary file(s) left by an interrupted run")
+    try:
+        previous = store.read_study().get("name")
+    except (FileNotFoundError, ValueError):
+        previous = None
+    if previous is not None and previous != study.name:
+        say(f"note: {store.root} held study {previous!r}; its records are kept, study.json now describes {study.name!r}")
     store.write_study(study.to_dict())
 
     pairs = [(c.key, s) for c in study.configurations for s in study.seeds]
@@ -305,9 +383,23 @@ def run_sweep(
     corrupt = []
     pending: dict[str, list[int]] = {}
     n_ok = 0
+    other_versions: dict[str, int] = {}
+    by_key = {c.key: c for c in study.configurations}
+    current_source: dict[str, dict] = {}
+    other_source: dict[str, int] = {}
     for (key, seed), st in status.items():
         if st.state == "ok":
             n_ok += 1
+            meta = st.meta or {}
+            v = str(meta.get("package_version", "unknown"))
+            if v != mdptheory.__version__:
+                other_versions[v] = other_versions.get(v, 0) + 1
+            if "source" in meta:
+                cur = current_source.setdefault(key, source_fingerprint(by_key[key]))
+                changed = sorted(k for k in cur if meta["source"].get(k) != cur[k])
+                if changed:
+                    lab = f"{by_key[key].label} ({', '.join(changed)})"
+                    other_source[lab] = other_source.get(lab, 0) + 1
             continue
         if st.state == "corrupt":
             corrupt.append(f"{key}/seed_{seed}: {st.reason}")
@@ -316,6 +408,18 @@ def run_sweep(
     for c in corrupt:
         warnings.warn(f"corrupt record recomputed: {c}", RuntimeWarning, stacklevel=2)
         say(f"corrupt record, will recompute: {c}")
+    if other_versions:
+        msg = (f"{sum(other_versions.values())} reused record(s) were written by another mdptheory version "
+               f"({', '.join(f'{v}: {n}' for v, n in sorted(other_versions.items()))}; this is "
+               f"{mdptheory.__version__}); delete {store.records_dir} (or use a new --out) to recompute them")
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        say("note: " + msg)
+    if other_source:
+        msg = (f"{sum(other_source.values())} reused record(s) were computed from source files that have changed "
+               f"since: {'; '.join(f'{lab}: {n}' for lab, n in other_source.items())}; delete those configurations' "
+               f"directories under {store.records_dir} (or use a new --out) to recompute them")
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        say("note: " + msg)
 
     own_client = None
     if client is not None or scheduler is not None:
@@ -326,11 +430,12 @@ def run_sweep(
             except ImportError as exc:  # pragma: no cover - optional dependency
                 raise ImportError("--scheduler needs Dask: pip install 'mdptheory[dask]'") from exc
             client = own_client = Client(scheduler)
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        n_workers = int(sum(client.nthreads().values()))  # parallel slots now; may grow
+        units = plan_units(study, pending, None)
     else:
-        n_workers = workers if workers is not None else (os.cpu_count() or 1)
+        n_workers = workers if workers is not None else default_workers()
         executor = "serial" if n_workers == 1 else "local"
-    units = plan_units(study, pending, n_workers)
+        units = plan_units(study, pending, n_workers)
     n_todo = sum(len(u["seeds"]) for u in units)
     say(f"{study.name}: {len(study.configurations)} configurations x {len(study.seeds)} seeds = "
         f"{len(pairs)} records; {n_ok} done, {n_todo} to compute in {len(units)} units "
@@ -349,9 +454,9 @@ def run_sweep(
         else:
             it = _iter_dask(units, client)
         for unit, results in it:
-            for seed, arrays, meta in results:
-                store.write_record(meta["config_key"], seed, arrays, meta)
-                compute_time += float(meta["wall_time"])
+            for res in results:
+                store.write_record(res.meta["config_key"], res.seed, res.arrays, res.meta)
+                compute_time += float(res.meta["wall_time"])
                 n_done += 1
                 bar.update(1)
     finally:

@@ -34,7 +34,7 @@ import os
 import re
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -62,12 +62,18 @@ class Record:
 
 @dataclass(frozen=True)
 class RecordStatus:
-    """Result of checking one record: ``state`` is ``"ok"``, ``"missing"`` or ``"corrupt"``."""
+    """Result of checking one record: ``state`` is ``"ok"``, ``"missing"`` or ``"corrupt"``.
+
+    ``reason`` says why a record is corrupt; ``meta`` is the parsed metadata of an ``ok``
+    record (``None`` otherwise), so a caller can inspect e.g. ``meta["package_version"]``
+    without reading the file again.
+    """
 
     key: str
     seed: int
     state: str
     reason: str = ""
+    meta: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -137,6 +143,22 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
             with z.open(name + ".npy", "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.ascontiguousarray(a), allow_pickle=False)
     return buf.getvalue()
+
+
+def _npy_header(z: zipfile.ZipFile, member: str) -> tuple[tuple, np.dtype]:
+    """``(shape, dtype)`` of one ``.npy`` member of an open ``.npz``, from its header only."""
+    fmt = np.lib.format
+    with z.open(member) as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, _fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _fortran, dtype = fmt.read_array_header_2_0(f)
+        else:  # format 3.0 (utf-8 field names): decode the array, rare and still correct
+            f.seek(0)
+            a = fmt.read_array(f, allow_pickle=False)
+            shape, dtype = a.shape, a.dtype
+    return tuple(shape), np.dtype(dtype)
 
 
 class ResultStore:
@@ -227,56 +249,87 @@ class ResultStore:
         atomic_write_bytes(npz_path, data, self.durable)
         atomic_write_bytes(json_path, payload, self.durable)
 
-    def check(self, key: str, seed: int) -> RecordStatus:
-        """Verify one record (JSON, hash, array names, dtypes and shapes)."""
+    def _verify(self, key: str, seed: int) -> tuple[RecordStatus, bytes | None]:
+        """Check one record; return its status and, when ``ok``, the verified ``.npz`` bytes."""
         seed = self._check_seed(seed)
         npz_path, json_path = self.paths(key, seed)
         if not json_path.exists():
             if npz_path.exists():
-                return RecordStatus(key, seed, "corrupt", "arrays without metadata (interrupted write)")
-            return RecordStatus(key, seed, "missing")
+                return RecordStatus(key, seed, "corrupt", "arrays without metadata (interrupted write)"), None
+            return RecordStatus(key, seed, "missing"), None
         try:
             meta = json.loads(json_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            return RecordStatus(key, seed, "corrupt", f"metadata unreadable ({exc})")
+            return RecordStatus(key, seed, "corrupt", f"metadata unreadable ({exc})"), None
+        if not isinstance(meta, dict):
+            return RecordStatus(key, seed, "corrupt", "metadata is not a JSON object"), None
         for f in ("sha256", "arrays", "key", "seed"):
             if f not in meta:
-                return RecordStatus(key, seed, "corrupt", f"metadata lacks {f!r}")
+                return RecordStatus(key, seed, "corrupt", f"metadata lacks {f!r}"), None
         if meta["key"] != key or meta["seed"] != seed:
-            return RecordStatus(key, seed, "corrupt", "metadata names another record")
-        if not npz_path.exists():
-            return RecordStatus(key, seed, "corrupt", "metadata without arrays")
-        data = npz_path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
-            return RecordStatus(key, seed, "corrupt", "SHA-256 of the arrays does not match the metadata")
+            return RecordStatus(key, seed, "corrupt", "metadata names another record"), None
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as z:
-                names = set(z.files)
-                if names != set(meta["arrays"]):
-                    return RecordStatus(key, seed, "corrupt", f"array names {sorted(names)} != {sorted(meta['arrays'])}")
+            data = npz_path.read_bytes()
+        except FileNotFoundError:
+            return RecordStatus(key, seed, "corrupt", "metadata without arrays"), None
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            return RecordStatus(key, seed, "corrupt", "SHA-256 of the arrays does not match the metadata"), None
+        # Hash matches: check the declared names, dtypes and shapes against the .npy headers
+        # (no decompression of the data itself).
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                members = {n[:-4]: n for n in z.namelist() if n.endswith(".npy")}
+                if set(members) != set(meta["arrays"]) or len(members) != len(z.namelist()):
+                    return RecordStatus(key, seed, "corrupt",
+                                        f"array names {sorted(members)} != {sorted(meta['arrays'])}"), None
                 for name, spec in meta["arrays"].items():
-                    a = z[name]
-                    if a.dtype.str != spec["dtype"] or list(a.shape) != spec["shape"]:
-                        return RecordStatus(key, seed, "corrupt", f"array {name!r} has dtype/shape {a.dtype.str}{a.shape}")
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            return RecordStatus(key, seed, "corrupt", f"arrays unreadable ({exc})")
-        return RecordStatus(key, seed, "ok")
+                    shape, dtype = _npy_header(z, members[name])
+                    if dtype.hasobject or dtype.str != spec["dtype"] or list(shape) != list(spec["shape"]):
+                        return RecordStatus(key, seed, "corrupt",
+                                            f"array {name!r} has dtype/shape {dtype.str}{shape}, metadata says "
+                                            f"{spec['dtype']}{tuple(spec['shape'])}"), None
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+            return RecordStatus(key, seed, "corrupt", f"arrays unreadable ({exc})"), None
+        return RecordStatus(key, seed, "ok", meta=meta), data
 
-    def read(self, key: str, seed: int, verify: bool = True) -> Record:
-        """Load one record; ``verify`` re-checks it first (ValueError if not ``ok``)."""
+    def check(self, key: str, seed: int) -> RecordStatus:
+        """Verify one record: JSON parses, SHA-256 of the ``.npz`` matches, and the array
+        names, dtypes and shapes in the ``.npy`` headers match the metadata."""
+        return self._verify(key, seed)[0]
+
+    def read(self, key: str, seed: int, verify: bool = True, arrays: Iterable[str] | None = None) -> Record:
+        """Load one record.
+
+        Parameters
+        ----------
+        key, seed
+            The record.
+        verify : bool
+            Check it first (:meth:`check`; the verified bytes are the ones decoded).
+            ``ValueError`` if it is not ``ok``.
+        arrays : iterable of str, optional
+            Decode only these arrays (default: all); names not in the record are ignored.
+        """
         npz_path, json_path = self.paths(key, seed)
         if verify:
-            st = self.check(key, seed)
+            st, data = self._verify(key, seed)
             if st.state != "ok":
                 raise ValueError(f"record (key={key}, seed={seed}) is {st.state}: {st.reason or 'not written'}")
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-        with np.load(npz_path, allow_pickle=False) as z:
-            arrays = {}
+            meta = dict(st.meta)
+            src: Any = io.BytesIO(data)
+        else:
+            meta = json.loads(json_path.read_text(encoding="utf-8"))
+            src = npz_path
+        want = None if arrays is None else set(arrays)
+        out = {}
+        with np.load(src, allow_pickle=False) as z:
             for n in z.files:
+                if want is not None and n not in want:
+                    continue
                 a = z[n]
                 a.flags.writeable = False
-                arrays[n] = a
-        return Record(key, int(seed), arrays, meta)
+                out[n] = a
+        return Record(key, int(seed), out, meta)
 
     def delete(self, key: str, seed: int) -> None:
         """Remove a record (metadata first, so a crash leaves it 'corrupt', never 'ok')."""
