@@ -77,6 +77,9 @@ def test_serial_equals_engine(tmp_path):
     meta = r.meta[0]
     assert meta["package_version"] and meta["config_key"] == r.config.key and meta["wall_time"] > 0
     assert "host" in meta["machine"]
+    # the MDP's key measures travel with the record (same values as the engine's trace)
+    assert meta["measures"]["v_star"] == tr.measures["v_star"] == meta["v_star"]
+    assert meta["measures"]["gap_sum"] == tr.measures["gap_sum"]
     # rerun: everything skipped
     rep2 = run_sweep(st, tmp_path / "out", workers=1, progress=False, log=None)
     assert rep2.n_computed == 0 and rep2.n_skipped == 16

@@ -203,6 +203,7 @@ def compute_unit(unit: dict) -> list[SeedResult]:
             "A": int(trace.A),
             "H": int(trace.H),
             "v_star": float(trace.v_star),
+            "measures": _jsonable(dict(trace.measures)),
             "backend": trace.backend,
             "package_version": mdptheory.__version__,
             "source": source,
