@@ -20,8 +20,10 @@ from mdptheory.envs import (
     parity_bet,
 )
 from mdptheory.envs.bitstring import (
+    ExactValues,
     backward_induction_bitstring,
     backward_induction_bitstring_reference,
+    exact_backward_induction,
 )
 
 
@@ -100,9 +102,10 @@ def test_arrays_match_naive_rules(kind, n, kw):
 def test_exact_solver_matches_core_solve_and_twin(kind, n, kw):
     f = bitstring_family(kind, n, **kw)
     sol = f.solve()
-    V_ref, pi_ref = backward_induction_bitstring_reference(f.next_state, f.rewards, f.reward_stage)
-    np.testing.assert_array_equal(sol.V, V_ref)
-    np.testing.assert_array_equal(sol.policy, pi_ref)
+    ref = backward_induction_bitstring_reference(f.next_state, f.rewards, f.reward_stage)
+    assert isinstance(ref, ExactValues)
+    np.testing.assert_array_equal(sol.V, ref.V)
+    np.testing.assert_array_equal(sol.policy, ref.policy)
     mdp = f.to_mdp()
     core = mdptheory.solve(mdp)
     np.testing.assert_allclose(core.V, sol.V, atol=1e-12)
@@ -130,9 +133,12 @@ def test_kernel_twin_random_deterministic_mdps(N, A, H, K, seed):
     V = np.empty((H + 1, S))
     pi = np.empty((H, S), dtype=np.int8)
     backward_induction_bitstring(nxt, R, stage, V, pi)
-    V_ref, pi_ref = backward_induction_bitstring_reference(nxt, R, stage)
-    np.testing.assert_array_equal(V, V_ref)
-    np.testing.assert_array_equal(pi, pi_ref)
+    ref = backward_induction_bitstring_reference(nxt, R, stage)
+    np.testing.assert_array_equal(V, ref.V)
+    np.testing.assert_array_equal(pi, ref.policy)
+    wrapped = exact_backward_induction(nxt, R, stage)
+    np.testing.assert_array_equal(wrapped.V, V)
+    np.testing.assert_array_equal(wrapped.policy, pi)
     # against the core solver on the equivalent EpisodicMDP (dense P)
     P = np.zeros((S, A, S))
     P[np.arange(S)[None, :], np.arange(A)[:, None], nxt] = 1.0
@@ -245,6 +251,7 @@ def test_families_return_core_objects_with_arrays():
         (lambda: majority_bet(4, theta=5), "theta = 5"),
         (lambda: majority_bet(4, theta=0), "theta = 0"),
         (lambda: collect_bet(4, kappa=-1), "kappa = -1"),
+        (lambda: collect_bet(4, kappa="big"), "kappa = 'big'"),
         (lambda: local_threshold_bet(4, [0, 2]), r"feature\[1\] = 2"),
         (lambda: local_threshold_bet(4, [0, 1, 1]), "length 2\\*\\*k"),
         (lambda: local_threshold_bet(2, [0] * 7 + [1]), "k = 3"),
@@ -281,3 +288,43 @@ def test_visitation_matches_rollouts_and_weighted_fit_runs():
         np.testing.assert_allclose(d, want, atol=1e-15)
     fit = low_degree_error(sol.V[2], 1, weights=sol.visitation(2))
     assert fit.weighted and fit.mse >= 0
+
+
+@pytest.mark.parametrize(
+    "nxt,R,stage,match",
+    [
+        (np.array([[0, 4, 1, 2]]), np.zeros((1, 1, 4)), np.array([0]), r"next_state\[0, 1\] = 4"),
+        (np.array([[0, -1, 1, 2]]), np.zeros((1, 1, 4)), np.array([0]), r"next_state\[0, 1\] = -1"),
+        (np.array([[0, 1, 1, 2]]), np.zeros((1, 2, 4)), np.array([0]), r"shape \(K, A, S\)"),
+        (np.array([[0, 1, 1, 2]]), np.array([[[0.0, 0.0, np.nan, 0.0]]]), np.array([0]),
+         r"rewards\[0, 0, 2\] = nan"),
+        (np.array([[0, 1, 1, 2]]), np.zeros((1, 1, 4)), np.array([0, 1]), r"reward_stage\[1\] = 1"),
+        (np.array([[0.0, 1, 1, 2]]), np.zeros((1, 1, 4)), np.array([0]), "integer array"),
+    ],
+)
+def test_exact_solver_validation_names_index_and_value(nxt, R, stage, match):
+    with pytest.raises(ValueError, match=match):
+        exact_backward_induction(nxt, R, stage)
+    with pytest.raises(ValueError, match=match):
+        backward_induction_bitstring_reference(nxt, R, stage)
+
+
+def test_solution_accessors_validate():
+    sol = bitstring_family("majority", 3).solve()
+    with pytest.raises(ValueError, match="stage h = 3"):
+        sol.Q(3)
+    with pytest.raises(TypeError, match="stage h must be an integer"):
+        sol.Q(1.0)
+    with pytest.raises(ValueError, match="stage h = 4"):
+        sol.visitation(4)
+    bad = sol.family.initial.copy()
+    bad[5] = -0.5
+    bad[0] += 0.5
+    with pytest.raises(ValueError, match=r"initial\[5\] = -0.5"):
+        sol.visitation(1, initial=bad)
+    with pytest.raises(ValueError, match="sums to"):
+        sol.visitation(1, initial=2 * sol.family.initial)
+    with pytest.raises(ValueError, match="bit j = 6"):
+        sol.family.transition_bit(6)
+    with pytest.raises(ValueError, match="stage h = -1"):
+        sol.family.reward_table(-1)

@@ -41,6 +41,46 @@ def test_circuit_equals_arrays_on_all_inputs(kind, kw, n):
     np.testing.assert_array_equal(C.evaluate(inputs=pts), C.evaluate()[:, pts])
 
 
+@pytest.mark.parametrize("kind,n,kw", [("parity", 15, {}), ("majority", 8, {}), ("majority", 12, {"counter": "binary"}),
+                                       ("collect", 12, {"counter": "binary", "kappa": 0.1}),
+                                       ("local-threshold", 8, {"feature": [0, 1, 1, 1, 0, 0, 0, 1]})])
+def test_circuit_equals_arrays_at_sixteen_state_bits(kind, n, kw):
+    """Every output on all 2^17 inputs, at the largest N the study's circuit table verifies."""
+    f = bitstring_family(kind, n, **kw)
+    assert f.N == 16
+    np.testing.assert_array_equal(f.circuit.evaluate([f"s'[{j}]" for j in range(f.N)]), f.transition_bits())
+    for k in range(f.rewards.shape[0]):
+        np.testing.assert_array_equal(f.circuit_reward(k), f.rewards[k].ravel())
+
+
+def test_circuit_structure_is_validated():
+    from mdptheory.envs import Circuit
+
+    ok = Circuit(2, (("in", (0,)), ("in", (1,)), ("and", (0, 1))), (("f", 2),))
+    assert ok.truth_table("f").tolist() == [0, 0, 0, 1]
+    with pytest.raises(ValueError, match=r"gates\[2\].*earlier node"):
+        Circuit(2, (("in", (0,)), ("in", (1,)), ("and", (0, 2))), (("f", 2),))
+    with pytest.raises(ValueError, match=r"gates\[0\].*0 <= i < 2"):
+        Circuit(2, (("in", (2,)),), (("f", 0),))
+    with pytest.raises(ValueError, match=r"gates\[0\].*op in"):
+        Circuit(2, (("xor", (0, 1)),), (("f", 0),))
+    with pytest.raises(ValueError, match=r"gates\[1\].*exactly one child"):
+        Circuit(2, (("in", (0,)), ("not", (0, 0))), (("f", 1),))
+    with pytest.raises(ValueError, match=r"outputs\[1\].*used twice"):
+        Circuit(2, (("in", (0,)),), (("f", 0), ("f", 0)))
+    with pytest.raises(ValueError, match=r"outputs\[0\].*node must be in \[0, 1\)"):
+        Circuit(2, (("in", (0,)),), (("f", 5),))
+    with pytest.raises(ValueError, match=r"inputs\[1\] = 4"):
+        ok.evaluate(inputs=np.array([0, 4]))
+    b = CircuitBuilder(2)
+    with pytest.raises(ValueError, match=r"table\[3\] = 2"):
+        b.dnf([0, 1, 1, 2], [b.input(0), b.input(1)])
+    stats = family_circuit("majority", 4).summary()
+    assert stats[0].name == "s'[0]" and stats[0].depth == 0 and stats[0].support_size == 1
+    top = [st for st in stats if st.name == "s'[7]"][0]  # t'_4 = t_4 v (t_3 ^ x_1)
+    assert (top.depth, top.size, top.support_size) == (2, 2, 3)
+
+
 def test_verify_detects_a_wrong_circuit():
     f = bitstring_family("majority", 4)
     b = CircuitBuilder(f.N + 1)
@@ -98,6 +138,8 @@ def test_builder_basics_and_validation():
         C.depth("nope")
     with pytest.raises(ValueError, match="inputs must lie"):
         C.evaluate(inputs=np.array([8]))
+    with pytest.raises(ValueError, match="node = 99"):
+        b.dnf([0, 1], [99])
 
 
 # ---------------------------------------------------------------------------------------

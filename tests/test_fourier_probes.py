@@ -62,6 +62,40 @@ def test_fwht_matches_dense_hadamard_and_twin(N, seed):
     assert np.sum(walsh_spectrum(v) ** 2) == pytest.approx(np.mean(v ** 2), rel=1e-12)
 
 
+@pytest.mark.parametrize("N", range(0, 11))
+def test_fwht_equals_scipy_hadamard_every_N_up_to_10(N):
+    """Deterministic sweep of every N <= 10 (the hypothesis test above samples N)."""
+    rng = np.random.default_rng(100 + N)
+    v = rng.normal(size=1 << N)
+    Hm = scipy.linalg.hadamard(1 << N).astype(float)  # independent oracle (Sylvester order)
+    np.testing.assert_allclose(walsh_spectrum(v), Hm @ v / (1 << N), rtol=0, atol=1e-13)
+    a = v.copy()
+    fwht(a)
+    np.testing.assert_allclose(a, Hm @ v, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(fwht_reference(v), Hm @ v, rtol=0, atol=1e-11)
+    # a 0/1 input: integer sums, so the compiled transform is exact
+    b = rng.integers(0, 2, 1 << N).astype(float)
+    c = b.copy()
+    fwht(c)
+    np.testing.assert_array_equal(c, Hm @ b)
+
+
+def test_probe_argument_validation():
+    v = np.zeros(8)
+    with pytest.raises(ValueError, match="tol = -1"):
+        decision_tree_depth(v, tol=-1)
+    with pytest.raises(ValueError, match="tol = nan"):
+        sensitivity(v, tol=float("nan"))
+    with pytest.raises(ValueError, match="k = -1"):
+        probes.spectral_tail(v, -1)
+    with pytest.raises(ValueError, match="k = 4"):
+        low_degree_error(v, 4)
+    with pytest.raises(ValueError, match=r"weights\[2\] = -1.0"):
+        low_degree_error(v, 1, weights=np.array([1.0, 1, -1, 1, 1, 1, 1, 1]))
+    with pytest.raises(ValueError, match="weights has length 4"):
+        low_degree_error(v, 1, weights=np.ones(4))
+
+
 def test_known_spectra():
     N = 5
     x = cube(N)

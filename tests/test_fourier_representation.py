@@ -41,7 +41,7 @@ PAR = (PC10 % 2).astype(float)
 
 
 def test_random_features_ordering_local_maj_parity():
-    widths = (16, 32, 64, 128)
+    widths = (16, 32, 64, 128, 256, 512)  # every width >= 16 of the notes' grid (n = 10)
     loc = random_feature_error(LOCAL, widths).relative_mse
     maj = random_feature_error(MAJ, widths).relative_mse
     par = random_feature_error(PAR, widths).relative_mse
@@ -168,3 +168,70 @@ def test_compare_representations_parity_and_errors():
         compare_representations(object())
     with pytest.raises(ValueError, match="h = 6"):
         compare_representations(parity_bet(6), h=6)
+
+
+def direct_weighted_rel_error(v, rho, k):
+    """Weighted least squares with an explicit character design matrix (independent of the
+    spectral normal equations used by low_degree_error)."""
+    N = v.size.bit_length() - 1
+    x = np.arange(v.size)
+    pcs = np.array([bin(S).count("1") for S in range(v.size)])
+    cols = np.flatnonzero(pcs <= k)
+    sup = np.flatnonzero(rho > 0)
+    Phi = np.array([[(-1.0) ** bin(int(xx) & int(S)).count("1") for S in cols] for xx in x[sup]])
+    r = rho[sup] / rho.sum()
+    sw = np.sqrt(r)
+    c, *_ = np.linalg.lstsq(Phi * sw[:, None], v[sup] * sw, rcond=None)
+    mse = r @ (v[sup] - Phi @ c) ** 2
+    mean = r @ v[sup]
+    return mse / (r @ (v[sup] - mean) ** 2)
+
+
+def test_compare_representations_weighted_column_against_direct_fit():
+    f = bitstring_family("collect", 4, kappa=0.2, theta=2)
+    sol = f.solve()
+    tab = compare_representations(f, solution=sol, h=1, rf_widths=(8,), rf_seeds=1, weighted_degree=2)
+    # independent visitation: roll every start state forward under the greedy policy
+    d = np.zeros((f.H, f.S))
+    for x in range(1 << f.n):
+        s = x
+        for k in range(f.H):
+            d[k, s] += 1.0 / (1 << f.n)
+            s = int(f.next_state[int(sol.policy[k, s]), s])
+    v_row = tab.row("V*[1]")
+    assert v_row.weighted_relative_mse == pytest.approx(direct_weighted_rel_error(sol.V[1], d[1], 2), rel=1e-8)
+    q_row = tab.row("Q*[1]")
+    rho_q = np.concatenate([d[1], d[1]]) / 2
+    assert q_row.weighted_relative_mse == pytest.approx(
+        direct_weighted_rel_error(sol.q_values(1), rho_q, 2), rel=1e-8)
+    bit = f.transition_bit(f.n)  # first counter bit, weighted by the stage-averaged occupancy
+    avg = d.mean(axis=0)
+    assert tab.row(f"s'[{f.n}]").weighted_relative_mse == pytest.approx(
+        direct_weighted_rel_error(bit.astype(float), np.concatenate([avg, avg]) / 2, 2), rel=1e-8, abs=1e-12)
+    assert "rho-err(deg<=2)" in tab.to_text()
+
+
+def test_compare_representations_mlp_columns_and_reward_of_the_bet():
+    tab = compare_representations(majority_bet(3), rf_widths=(8,), rf_seeds=1, mlp_widths=(2, 4), mlp_restarts=2)
+    sl = tab.row("V*[0]|t=0")  # MAJ_3: width 2 is exact (theory_probes.md §1.2 caveat 1)
+    assert len(sl.mlp_relative_mse) == 2 and min(sl.mlp_relative_mse) < 1e-6
+    r1 = tab.row("r[H-1](s,1)")  # 2 t'_theta - 1: degree 3, I/Var 4/3 (closed form)
+    assert r1.degree == 3 and r1.influence_ratio == pytest.approx(4 / 3)
+    r = tab.row("r[H-1]")  # with the action bit: degree 4, I/Var 56/31
+    assert r.degree == 4 and r.influence_ratio == pytest.approx(56 / 31)
+    assert "mlp@2/4" in tab.to_text()
+    off = compare_representations(majority_bet(3), rf_widths=(8,), rf_seeds=1, weighted_degree=None)
+    assert all(row.weighted_relative_mse is None and row.mlp_relative_mse is None for row in off.rows)
+
+
+def test_compare_representations_rejects_foreign_solution_and_bad_widths():
+    a = bitstring_family("majority", 4)
+    b = bitstring_family("majority", 4, theta=3)  # same shapes, different family
+    with pytest.raises(ValueError, match="solution belongs to the family"):
+        compare_representations(a, solution=b.solve())
+    # an identical family built twice is accepted
+    compare_representations(a, solution=bitstring_family("majority", 4).solve(), rf_widths=(8,), rf_seeds=1)
+    with pytest.raises(ValueError, match=r"rf_widths\[1\] = 0"):
+        compare_representations(a, rf_widths=(8, 0))
+    with pytest.raises(ValueError, match=r"widths\[0\] = 2.5"):
+        random_feature_error(MAJ, (2.5,))

@@ -42,11 +42,22 @@ Every family is available as
 Costs of the exact solver (:func:`backward_induction_bitstring`): time ``O(H A 2^N)``;
 memory ``8 (H+1) 2^N`` bytes for ``V`` plus ``H 2^N`` (int8 policy) plus ``8 A 2^N``
 (``next_state``) plus ``8 K A 2^N`` (``K`` distinct reward tables, ``K <= 2``). For the
-binary-counter majority family at ``n = 16`` (``N = 21``, ``H = 16``) that is about
-0.45 GB and well under a second of compute; see ``docs/benchmarks.md``. Building the
-:class:`BitstringMDP` (core object) additionally stores ``8 H A 2^N`` bytes of rewards
-and a CSR kernel (``~20 A 2^N`` bytes), so prefer :func:`bitstring_family` beyond
-``N ~ 18``.
+binary-counter majority family at ``n = 16`` (``N = 21``, ``H = 16``) that is
+``8*17*2^21 + 16*2^21 + 8*2*2^21 + 8*2*2*2^21`` bytes = 400 MiB (0.42 GB), and the
+compiled sweep takes about 0.2 s (``docs/benchmarks.md``; the study script
+``experiments/representation_complexity.py`` re-measures time and peak memory of every
+solve it does). Building the :class:`BitstringMDP` (core object) additionally stores
+``8 H A 2^N`` bytes of rewards and a CSR kernel (``~20 A 2^N`` bytes), so prefer
+:func:`bitstring_family` beyond ``N ~ 18``. Families are built for ``N <= 24``.
+
+Provenance
+----------
+The layout, the update rules and the reward of every family are the design notes'
+constructions (``theory_probes.md`` §1.3, tagged [D]); their optimal values are proved in
+``proofs_notes/circuit_complexity.md`` §1 and checked against closed forms in the tests.
+Nothing here reproduces the paper's own definitions, which could not be retrieved (only the
+abstract, the ICLR page and the OpenReview reviews were available; the notes' recollection
+of the paper's Majority-MDP parameterisation is tagged [R], low confidence, and is not used).
 """
 
 from __future__ import annotations
@@ -63,6 +74,7 @@ from mdptheory.core import EpisodicMDP
 __all__ = [
     "Circuit",
     "CircuitBuilder",
+    "CircuitOutputStats",
     "BitstringFamily",
     "BitstringSolution",
     "BitstringMDP",
@@ -74,6 +86,8 @@ __all__ = [
     "local_threshold_bet",
     "backward_induction_bitstring",
     "backward_induction_bitstring_reference",
+    "exact_backward_induction",
+    "ExactValues",
     "FAMILY_KINDS",
 ]
 
@@ -116,6 +130,42 @@ class Circuit:
     gates: tuple
     outputs: tuple  # ((name, node), ...)
     input_names: tuple = ()
+
+    def __post_init__(self):
+        # validated once, so evaluation and the depth/size counts can trust the DAG
+        n = self.n_inputs
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n_inputs = {n!r} must be an integer >= 0")
+        for k, gate in enumerate(self.gates):
+            if not (isinstance(gate, tuple) and len(gate) == 2 and gate[0] in _OPS and isinstance(gate[1], tuple)):
+                raise ValueError(f"gates[{k}] = {gate!r} must be (op, args) with op in {_OPS} and args a tuple")
+            op, args = gate
+            if op == "in":
+                if len(args) != 1 or not 0 <= args[0] < n:
+                    raise ValueError(f"gates[{k}] = {gate!r}: an input gate needs args = (i,) with 0 <= i < {n}")
+            elif op == "const":
+                if args not in ((0,), (1,)):
+                    raise ValueError(f"gates[{k}] = {gate!r}: a constant needs args = (0,) or (1,)")
+            else:
+                if not args or (op == "not" and len(args) != 1):
+                    raise ValueError(f"gates[{k}] = {gate!r}: {op.upper()} needs "
+                                     f"{'exactly one child' if op == 'not' else 'at least one child'}")
+                for c in args:
+                    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < k:
+                        raise ValueError(f"gates[{k}] = {gate!r}: child {c!r} must be an earlier node "
+                                         f"(0..{k - 1}); gates are stored in topological order")
+        seen = set()
+        for j, out in enumerate(self.outputs):
+            if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], str)):
+                raise ValueError(f"outputs[{j}] = {out!r} must be (name, node)")
+            name, node = out
+            if name in seen:
+                raise ValueError(f"outputs[{j}]: output name {name!r} is used twice")
+            seen.add(name)
+            if isinstance(node, bool) or not isinstance(node, (int, np.integer)) or not 0 <= node < len(self.gates):
+                raise ValueError(f"outputs[{j}] = {out!r}: node must be in [0, {len(self.gates)})")
+        if self.input_names and len(self.input_names) != n:
+            raise ValueError(f"input_names has {len(self.input_names)} entries, expected n_inputs = {n}")
 
     # -- structure -----------------------------------------------------------------------
     @property
@@ -206,8 +256,10 @@ class Circuit:
             xs = np.asarray(inputs)
             if xs.ndim != 1 or not np.issubdtype(xs.dtype, np.integer):
                 raise TypeError(f"inputs must be a 1-d integer array, got dtype {xs.dtype} and shape {xs.shape}")
-            if xs.size and (xs.min() < 0 or xs.max() >= (1 << self.n_inputs)):
-                raise ValueError(f"inputs must lie in [0, 2**{self.n_inputs}), got range [{xs.min()}, {xs.max()}]")
+            bad = (xs < 0) | (xs >= (1 << self.n_inputs))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"inputs[{i}] = {int(xs[i])}: inputs must lie in [0, 2**{self.n_inputs})")
             xs = xs.astype(np.int64)
             npts = xs.size
             packed = False
@@ -260,9 +312,21 @@ class Circuit:
         """Values of output ``name`` on all ``2**n_inputs`` inputs (uint8 0/1)."""
         return self.evaluate(name)[0]
 
-    def summary(self) -> list:
-        """``[(name, depth, size, n_not, support size), ...]`` for every output."""
-        return [(nm, self.depth(nm), self.size(nm), self.n_not(nm), len(self.support(nm))) for nm in self.output_names]
+    def summary(self) -> tuple:
+        """One :class:`CircuitOutputStats` (depth, size, NOT count, support size) per output."""
+        return tuple(CircuitOutputStats(name=nm, depth=self.depth(nm), size=self.size(nm), n_not=self.n_not(nm),
+                                        support_size=len(self.support(nm))) for nm in self.output_names)
+
+
+@dataclass(frozen=True)
+class CircuitOutputStats:
+    """Structure of one circuit output (see :class:`Circuit` for the depth/size conventions)."""
+
+    name: str
+    depth: int
+    size: int
+    n_not: int
+    support_size: int
 
 
 class CircuitBuilder:
@@ -351,6 +415,10 @@ class CircuitBuilder:
         k = len(inputs)
         if table.shape != (1 << k,):
             raise ValueError(f"table must have length 2**{k} = {1 << k}, got shape {table.shape}")
+        if not np.isin(table, (0, 1)).all():
+            j = int(np.flatnonzero(~np.isin(table, (0, 1)))[0])
+            raise ValueError(f"table[{j}] = {table[j].item()!r}: a truth table must be 0/1")
+        inputs = [self._check(i) for i in inputs]
         terms = []
         for j in np.flatnonzero(table):
             lits = [inputs[i] if (j >> i) & 1 else self.NOT(inputs[i]) for i in range(k)]
@@ -390,7 +458,9 @@ def backward_induction_bitstring(next_state, rewards, reward_stage, V_out, pi_ou
     pi_out : int8 ``(H, S)`` (written)
 
     Time ``O(H A S)``, no allocation (the generic dense kernel would need ``S^2 A`` memory).
-    Numpy twin: :func:`backward_induction_bitstring_reference`.
+    The kernel does not check its inputs (numba does no bounds checks); use
+    :func:`exact_backward_induction` for arrays that were not built by
+    :func:`bitstring_family`. Numpy twin: :func:`backward_induction_bitstring_reference`.
     """
     A, S = next_state.shape
     H = reward_stage.shape[0]
@@ -410,9 +480,74 @@ def backward_induction_bitstring(next_state, rewards, reward_stage, V_out, pi_ou
             pi_out[h, s] = arg
 
 
-def backward_induction_bitstring_reference(next_state, rewards, reward_stage):
-    """Plain-numpy twin of :func:`backward_induction_bitstring`; returns ``(V, pi)``."""
-    next_state = np.asarray(next_state)
+@dataclass(frozen=True, eq=False)
+class ExactValues:
+    r"""Optimal values of a deterministic successor-table MDP.
+
+    Attributes
+    ----------
+    V : float64 ``(H+1, S)``
+        :math:`V^\star_h(s)`, ``V[H] = 0``.
+    policy : int8 ``(H, S)``
+        Greedy optimal actions, ties to the lowest action.
+    """
+
+    V: np.ndarray
+    policy: np.ndarray
+
+
+def _check_tables(next_state, rewards, reward_stage):
+    """Validate the inputs of the exact solver; returns contiguous int64/float64 copies."""
+    ns = np.asarray(next_state)
+    if ns.ndim != 2 or not np.issubdtype(ns.dtype, np.integer):
+        raise ValueError(f"next_state must be a 2-d integer array (A, S), got dtype {ns.dtype} and shape {ns.shape}")
+    A, S = ns.shape
+    if A < 1 or S < 1 or A > 127:
+        raise ValueError(f"next_state has shape {ns.shape}; need 1 <= A <= 127 actions and S >= 1 states")
+    bad = (ns < 0) | (ns >= S)
+    if bad.any():
+        a, s = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"next_state[{a}, {s}] = {int(ns[a, s])} is not a state in [0, {S})")
+    R = np.asarray(rewards, dtype=np.float64)
+    if R.ndim != 3 or R.shape[1:] != (A, S) or R.shape[0] < 1:
+        raise ValueError(f"rewards must have shape (K, A, S) = (K, {A}, {S}), got {R.shape}")
+    if not np.isfinite(R).all():
+        k, a, s = (int(v) for v in np.argwhere(~np.isfinite(R))[0])
+        raise ValueError(f"rewards[{k}, {a}, {s}] = {float(R[k, a, s])!r}: rewards must be finite")
+    st = np.asarray(reward_stage)
+    if st.ndim != 1 or not np.issubdtype(st.dtype, np.integer):
+        raise ValueError(f"reward_stage must be a 1-d integer array (H,), got dtype {st.dtype} and shape {st.shape}")
+    badst = (st < 0) | (st >= R.shape[0])
+    if badst.any():
+        h = int(np.flatnonzero(badst)[0])
+        raise ValueError(f"reward_stage[{h}] = {int(st[h])} is not a reward table index in [0, {R.shape[0]})")
+    return (np.ascontiguousarray(ns, dtype=np.int64), np.ascontiguousarray(R),
+            np.ascontiguousarray(st, dtype=np.int64))
+
+
+def exact_backward_induction(next_state, rewards, reward_stage) -> ExactValues:
+    r"""Validated entry point of the compiled exact solver :func:`backward_induction_bitstring`.
+
+    :math:`V_H = 0`, :math:`Q_h(s,a) = R_{k(h)}(a,s) + V_{h+1}(\mathrm{next}(a,s))`,
+    :math:`V_h = \max_a Q_h` (Puterman 1994, Thm 4.5.1: exact after ``H`` sweeps).
+    ``next_state`` ``(A, S)`` integer successors, ``rewards`` ``(K, A, S)``, ``reward_stage``
+    ``(H,)`` (stage ``h`` uses ``rewards[reward_stage[h]]``). Invalid entries raise
+    ``ValueError`` naming the index and the value. Time ``O(H A S)``, memory
+    ``8 (H+1) S + H S`` bytes for the result.
+    """
+    ns, R, st = _check_tables(next_state, rewards, reward_stage)
+    A, S = ns.shape
+    H = st.shape[0]
+    V = np.empty((H + 1, S))
+    pi = np.empty((H, S), dtype=np.int8)
+    backward_induction_bitstring(ns, R, st, V, pi)
+    return ExactValues(V=V, policy=pi)
+
+
+def backward_induction_bitstring_reference(next_state, rewards, reward_stage) -> ExactValues:
+    """Plain-numpy twin of :func:`backward_induction_bitstring` (same inputs, validated):
+    one vectorised ``(A, S)`` gather per stage; returns :class:`ExactValues`."""
+    next_state, rewards, reward_stage = _check_tables(next_state, rewards, reward_stage)
     A, S = next_state.shape
     H = len(reward_stage)
     V = np.zeros((H + 1, S))
@@ -421,7 +556,7 @@ def backward_induction_bitstring_reference(next_state, rewards, reward_stage):
         Q = rewards[reward_stage[h]] + V[h + 1][next_state]  # (A, S)
         V[h] = Q.max(axis=0)
         pi[h] = Q.argmax(axis=0)
-    return V, pi
+    return ExactValues(V=V, policy=pi)
 
 
 # ======================================================================================
@@ -449,8 +584,7 @@ class BitstringSolution:
     def Q(self, h: int) -> np.ndarray:
         r""":math:`Q^\star_h(s, a)` as an ``(S, A)`` array."""
         f = self.family
-        if not 0 <= h < f.H:
-            raise ValueError(f"stage h = {h} is outside [0, {f.H})")
+        h = _check_int("stage h", h, 0, f.H - 1)
         Q = f.rewards[f.reward_stage[h]] + self.V[h + 1][f.next_state]
         return np.ascontiguousarray(Q.T)
 
@@ -465,11 +599,16 @@ class BitstringSolution:
         the slice "accumulator = 0"). Use it as the weighting :math:`\rho` of
         :func:`mdptheory.probes.low_degree_error`."""
         f = self.family
-        if not 0 <= h <= f.H:
-            raise ValueError(f"stage h = {h} is outside [0, {f.H}]")
+        h = _check_int("stage h", h, 0, f.H)
         d = np.array(f.initial if initial is None else initial, dtype=np.float64)
         if d.shape != (f.S,):
             raise ValueError(f"initial must have shape ({f.S},), got {d.shape}")
+        bad = ~np.isfinite(d) | (d < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"initial[{i}] = {float(d[i])!r}: a distribution needs finite entries >= 0")
+        if abs(d.sum() - 1.0) > 1e-9:
+            raise ValueError(f"initial sums to {float(d.sum())!r}, not 1")
         idx = np.arange(f.S)
         for k in range(h):
             nxt = f.next_state[self.policy[k].astype(np.int64), idx]
@@ -478,6 +617,7 @@ class BitstringSolution:
 
     def slice_values(self, h: int = 0) -> np.ndarray:
         r""":math:`V^\star_h` on the slice "accumulator = 0": entry ``x`` for ``0 <= x < 2^n``."""
+        h = _check_int("stage h", h, 0, self.family.H)
         return self.V[h, : 1 << self.family.n].copy()
 
 
@@ -544,8 +684,7 @@ class BitstringFamily:
     # -- functions on the cube -------------------------------------------------------------
     def transition_bit(self, j: int) -> np.ndarray:
         """Bit ``j`` of the next state as a 0/1 function on ``N + 1`` bits (entry ``s + a 2^N``)."""
-        if not 0 <= j < self.N:
-            raise ValueError(f"bit j = {j!r} is outside [0, {self.N})")
+        j = _check_int("bit j", j, 0, self.N - 1)
         return ((self.next_state.ravel() >> j) & 1).astype(np.uint8)
 
     def transition_bits(self) -> np.ndarray:
@@ -555,13 +694,12 @@ class BitstringFamily:
 
     def reward_table(self, h: int | None = None) -> np.ndarray:
         """Reward of stage ``h`` (default: the last stage) on ``N + 1`` bits (entry ``s + a 2^N``)."""
-        h = self.H - 1 if h is None else int(h)
-        if not 0 <= h < self.H:
-            raise ValueError(f"stage h = {h} is outside [0, {self.H})")
+        h = self.H - 1 if h is None else _check_int("stage h", h, 0, self.H - 1)
         return self.rewards[self.reward_stage[h]].ravel().copy()
 
     def circuit_reward(self, k: int) -> np.ndarray:
         """Reward table ``k`` recomputed from the circuit outputs (entry ``s + a 2^N``)."""
+        k = _check_int("reward table k", k, 0, self.rewards.shape[0] - 1)
         offset, terms = self.reward_readout[k]
         r = np.full(1 << (self.N + 1), float(offset))
         if terms:
@@ -736,7 +874,10 @@ def _resolve(kind, n, counter, theta, kappa, feature, max_n):
             raise ValueError(f"feature has k = {k_local} inputs, more than the register length n = {n}")
     elif feature is not None:
         raise ValueError(f"feature is only used by kind='local-threshold', got kind = {kind!r}")
-    kappa = float(kappa)
+    try:
+        kappa = float(kappa)
+    except (TypeError, ValueError):
+        raise ValueError(f"kappa = {kappa!r} must be a finite number >= 0") from None
     if kind != "collect" and kappa != 0.0:
         raise ValueError(f"kappa is only used by kind='collect', got kappa = {kappa!r}")
     if not np.isfinite(kappa) or kappa < 0:
@@ -808,8 +949,17 @@ def _build_circuit(kind, n, m, counter, theta, kappa, g, k_local):
 
 def family_circuit(kind: str, n: int, *, counter: str = "thermometer", theta: int | None = None,
                    kappa: float = 0.0, feature=None) -> Circuit:
-    """The explicit model circuit of a family without building its ``2^N`` arrays (any
-    ``n <= 4096``); same parameters and circuit as :func:`bitstring_family`."""
+    r"""The explicit model circuit of a family without building its ``2^N`` arrays (any
+    ``n <= 4096``); same parameters and circuit as :func:`bitstring_family`.
+
+    Inputs: the ``N`` state bits, then the action (input ``N``). Outputs ``"s'[j]"`` (next
+    state bit ``j``) and the reward read-outs (``"r:win"``, ``"r:lose"``, or ``"r:reach"``,
+    ``"r:a"`` for the collect variant). Gate-level rules (``proofs_notes/circuit_complexity.md``
+    §2): thermometer :math:`t'_j = t_j\lor(t_{j-1}\land\iota)` (depth 2); binary counter
+    :math:`t'_j = \mathrm{full}\lor(t_j\oplus(\iota\land t_0\land\dots\land t_{j-1}))` (carry
+    look-ahead, depth 4); parity :math:`t\oplus x_1` as a 2-term DNF. These circuits are a
+    toolkit construction (design notes §1.3 [D]), not circuits from the paper.
+    """
     n, m, ctr, theta, kappa, g, k_local = _resolve(kind, n, counter, theta, kappa, feature, 4096)
     return _build_circuit(kind, n, m, counter, theta, kappa, g, k_local)[0]
 
@@ -936,6 +1086,13 @@ def parity_bet(n: int) -> BitstringMDP:
 
     Returns a :class:`BitstringMDP` (an :class:`~mdptheory.core.EpisodicMDP`); the arrays and
     circuits are in ``.family``.
+
+    .. note::
+       Toolkit construction, not the paper's MDP: Zhu, Huang & Russell (ICLR 2024) define
+       a Parity MDP whose exact state layout, transition rule and horizon could not be
+       retrieved (only the abstract and reviews were available). This family has the property
+       the paper proves (model in NC⁰, :math:`V^\star` = PARITY on a slice, not in AC⁰); see
+       ``proofs_notes/circuit_complexity.md``.
     """
     return bitstring_family("parity", n).to_mdp()
 
@@ -954,6 +1111,13 @@ def majority_bet(n: int, counter: str = "thermometer", theta: int | None = None)
       binary increment, AC⁰ (carry look-ahead) but each counter bit reads the whole counter.
 
     Returns a :class:`BitstringMDP` (an :class:`~mdptheory.core.EpisodicMDP`).
+
+    .. note::
+       Toolkit construction, not the paper's MDP: Zhu, Huang & Russell (ICLR 2024) define
+       a Majority MDP whose exact state layout, transition rule and horizon could not be
+       retrieved (only the abstract and reviews were available). This family has the property
+       the paper proves (model in NC⁰ (thermometer) / AC⁰ (binary), :math:`V^\star` =
+       MAJORITY on a slice, not in AC⁰); see ``proofs_notes/circuit_complexity.md``.
     """
     return bitstring_family("majority", n, counter=counter, theta=theta).to_mdp()
 
@@ -966,6 +1130,13 @@ def collect_bet(n: int, theta: int | None = None, kappa: float = 0.0, counter: s
     :math:`Q^\star_h(s,a) = \mathbf 1[c + a x_1 + \sum_{i=2}^{H-h} x_i \ge \theta]` for valid
     codes with count ``c``. (No parity analogue: if bits may be skipped, the agent controls
     the parity and :math:`V^\star` collapses to an OR-like function.)
+
+    .. note::
+       Toolkit construction, not the paper's MDP: Zhu, Huang & Russell (ICLR 2024) define
+       a Majority MDP whose exact state layout, transition rule and horizon could not be
+       retrieved (only the abstract and reviews were available). This family has the property
+       the paper proves (model in NC⁰ / AC⁰, :math:`V^\star` = a threshold function on a
+       slice, not in AC⁰); see ``proofs_notes/circuit_complexity.md``.
     """
     return bitstring_family("collect", n, counter=counter, theta=theta, kappa=kappa).to_mdp()
 
@@ -977,5 +1148,13 @@ def local_threshold_bet(n: int, feature, theta: int | None = None, counter: str 
     ``g``, length ``2**k``); the model stays NC⁰ (for the thermometer code) while
     :math:`V^\star = \mathbf 1[\sum_i g(\mathrm{window}_i) \ge \theta]` on the slice.
     ``feature = [0, 1]`` (``g = x_1``) recovers :func:`majority_bet`.
+
+    .. note::
+       Toolkit construction, not the paper's MDP: Zhu, Huang & Russell (ICLR 2024) define
+       a "broad class" of Majority MDPs whose exact state layout, transition rule and
+       horizon could not be retrieved (only the abstract and reviews were available). This
+       family has the property the paper proves (model in NC⁰ for the thermometer code,
+       :math:`V^\star` = a threshold of local counts on a slice, not in AC⁰); see
+       ``proofs_notes/circuit_complexity.md``.
     """
     return bitstring_family("local-threshold", n, counter=counter, theta=theta, feature=feature).to_mdp()

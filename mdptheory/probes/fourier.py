@@ -86,8 +86,17 @@ def _as_cube(values, name: str = "values") -> tuple[np.ndarray, int]:
     return v, N
 
 
+def _check_tol(tol, name: str = "tol") -> float:
+    t = float(tol)
+    if not (np.isfinite(t) and t >= 0):
+        raise ValueError(f"{name} = {tol!r} must be a finite number >= 0")
+    return t
+
+
 def popcounts(N: int) -> np.ndarray:
     """``popcount(x)`` for ``x = 0..2**N-1`` (int64)."""
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or not 0 <= N <= _MAX_BITS:
+        raise ValueError(f"N = {N!r} must be an integer in [0, {_MAX_BITS}]")
     pc = np.zeros(1, dtype=np.int64)
     for _ in range(N):
         pc = np.concatenate([pc, pc + 1])
@@ -255,7 +264,7 @@ def degree_profile(values, tol: float = 1e-12) -> DegreeProfile:
     ``profile.degree`` is the Fourier degree. Cost ``O(N 2^N)``.
     """
     v, N = _as_cube(values)
-    return _profile_from_coef(walsh_spectrum(v), N, float(tol))
+    return _profile_from_coef(walsh_spectrum(v), N, _check_tol(tol))
 
 
 def fourier_degree(values, tol: float = 1e-12) -> int:
@@ -264,7 +273,11 @@ def fourier_degree(values, tol: float = 1e-12) -> int:
 
 
 def spectral_tail(values, k: int) -> float:
-    r""":math:`W^{>k}[f]/\mathrm{Var} f`."""
+    r""":math:`\mathrm{tail}(k) = W^{>k}[f]/\mathrm{Var} f` (NaN for a constant ``f``): the
+    relative squared error of the best degree-``k`` approximation under the uniform measure
+    (O'Donnell 2014, Prop. 3.1 / Parseval)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k = {k!r} must be an integer >= 0")
     return degree_profile(values).tail(k)
 
 
@@ -322,11 +335,12 @@ def influences_reference(values) -> np.ndarray:
 
 
 def sensitivity(values, tol: float = 0.0) -> int:
-    r"""Sensitivity :math:`s(f) = \max_x \#\{i : |f(x)-f(x^{\oplus i})| > \mathrm{tol}\}` (numba)."""
+    r"""Sensitivity :math:`s(f) = \max_x \#\{i : |f(x)-f(x^{\oplus i})| > \mathrm{tol}\}`
+    (O'Donnell 2014, Def. 2.11), ``O(N 2^N)`` (numba). Twin: :func:`sensitivity_reference`."""
     v, N = _as_cube(values)
     infl = np.empty(N)
     sens = np.empty(v.size, dtype=np.int64)
-    _influence_sensitivity_kernel(v, N, float(tol), infl, sens)
+    _influence_sensitivity_kernel(v, N, _check_tol(tol), infl, sens)
     return int(sens.max()) if N else 0
 
 
@@ -407,13 +421,14 @@ def decision_tree_depth(values, tol: float = 0.0) -> int:
     Twin: :func:`decision_tree_depth_reference`.
     """
     v, N = _as_cube(values)
+    tol = _check_tol(tol)
     if N > MAX_DT_BITS:
         raise ValueError(f"decision_tree_depth needs N <= {MAX_DT_BITS} input bits (3^N subcubes), got N = {N}")
     total = 3 ** N
     D = np.empty(total, dtype=np.int8)
     lo = np.empty(total)
     hi = np.empty(total)
-    return int(_dt_depth_kernel(v, N, float(tol), D, lo, hi))
+    return int(_dt_depth_kernel(v, N, tol, D, lo, hi))
 
 
 def decision_tree_depth_reference(values, tol: float = 0.0) -> int:

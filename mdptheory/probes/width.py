@@ -12,6 +12,11 @@ data :math:`(x_i,y_i)` sorted by :math:`x`:
   net with one unit per slope change plus one unit for the initial slope.
 
 Both bounds are the notes' **[D]** construction (proof in ``proofs_notes/zigzag_relay.md``).
+They also make caveat 1 of ``theory_probes.md`` §1.2 checkable on the bit-string families: a
+symmetric target :math:`g(|x|)` is interpolated by a width-``w`` net in :math:`s=|x|`, so
+MAJORITY (two slope changes) needs width 2 for every ``n`` while PARITY (a zig-zag with
+``n - 1`` slope changes) needs width growing with ``n`` (``tests/test_representation_width.py``;
+``proofs_notes/circuit_complexity.md`` §7).
 """
 
 from __future__ import annotations
@@ -28,13 +33,17 @@ def _sorted_xy(x, y):
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite")
+    for name, arr in (("x", x), ("y", y)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}[{i}] = {float(arr[i])!r}: x and y must be finite")
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
     if x.size > 1 and np.any(np.diff(x) <= 0):
         i = int(np.argmax(np.diff(x) <= 0))
-        raise ValueError(f"x has a repeated value {x[i]!r}: a function cannot interpolate two values there")
+        raise ValueError(f"x has a repeated value {float(x[i])!r} (sorted positions {i} and {i + 1}): a function "
+                         "cannot interpolate two values there")
     return x, y
 
 
