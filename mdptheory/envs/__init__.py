@@ -19,11 +19,13 @@ __all__ += ["riverswim", "chain", "combination_lock", "deterministic", "is_deter
             "FROZEN_LAKE_MAPS", "garnet", "random_dense", "lower_bound_instance",
             "lower_bound_layout", "from_gymnasium", "to_gymnasium", "GymnasiumConversionError"]
 from mdptheory.envs.bitstring import (
-    BitstringFamily, BitstringMDP, BitstringSolution, Circuit, CircuitBuilder, bitstring_family,
-    collect_bet, local_threshold_bet, majority_bet, parity_bet,
+    BitstringFamily, BitstringMDP, BitstringSolution, Circuit, CircuitBuilder, CircuitOutputStats,
+    ExactValues, bitstring_family, collect_bet, exact_backward_induction, local_threshold_bet,
+    majority_bet, parity_bet,
 )
 __all__ += ["parity_bet", "majority_bet", "collect_bet", "local_threshold_bet", "bitstring_family",
-            "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder"]
+            "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder",
+            "CircuitOutputStats", "ExactValues", "exact_backward_induction"]
 from mdptheory.envs.counterexamples import OffPolicyInstance, baird_star, tsitsiklis_van_roy
 from mdptheory.envs.linear_mdp import linear_mdp_instance, random_linear_mdp, tabular_linear_mdp
 from mdptheory.envs.zigzag import ZigZagRelay, zigzag_relay
