@@ -64,12 +64,45 @@ def test_riverswim_default_optimal_policy_swims_right(gamma):
     assert np.all(mt.solve(riverswim(6, gamma=gamma), tol=1e-10).policy == 1)
 
 
+def _plain_backward_induction(n, H, small=0.005):
+    """Q*[h][s][a] by backward induction over the TabulaRL dict, plain Python (independent
+    of the package's arrays and solvers)."""
+    table = _tabularl_riverswim(n)
+    reward = {(0, 0): small, (n - 1, 1): 1.0}
+    V = [0.0] * n
+    Q = [None] * H
+    for h in range(H - 1, -1, -1):
+        Q[h] = [[reward.get((s, a), 0.0) + sum(p * V[t] for t, p in table[(s, a)].items())
+                 for a in (0, 1)] for s in range(n)]
+        V = [max(q) for q in Q[h]]
+    return Q
+
+
 def test_riverswim_episodic_swims_right_early():
-    # With H = 20 the agent has time to reach the far end: right is optimal everywhere at the
-    # first stage; at the very last stage state 0 prefers the small reward (0.005 > 0).
-    sol = mt.solve(riverswim(6))
+    # Default episodic instance (n = 6, H = 20), checked against an independent plain-Python
+    # backward induction: right is (weakly) optimal in every state for h <= 13; from h = 14
+    # on the far end is out of reach from state 0, which strictly prefers the small reward.
+    n, H = 6, 20
+    Q = np.array(_plain_backward_induction(n, H))
+    sol = mt.solve(riverswim(n))
+    np.testing.assert_allclose(sol.Q, Q, atol=1e-13)
+    assert np.all(Q[:14, :, 1] >= Q[:14, :, 0])
+    assert np.all(Q[:14, 0, 1] > Q[:14, 0, 0])       # strictly at the start state
+    assert np.all(Q[14:, 0, 0] > Q[14:, 0, 1])
     assert np.all(sol.policy[0] == 1)
-    assert sol.policy[-1, 0] == 0 and sol.policy[-1, -1] == 1
+    # at the last stage only the two rewarding pairs differ from 0
+    assert Q[-1, 0, 0] == 0.005 and Q[-1, -1, 1] == 1.0
+
+
+@pytest.mark.parametrize("small", [0.005, 0.0005])
+def test_riverswim_n2_default_horizon_hand_recursion(small):
+    # n = 2, H = 20 by the hand recursion (both actions written out, no arrays):
+    # V(0) = max(small + V'(0), .4 V'(0) + .6 V'(1)); V(1) = max(V'(0), 1 + .4 V'(0) + .6 V'(1))
+    v0 = v1 = 0.0
+    for _ in range(20):
+        v0, v1 = max(small + v0, 0.4 * v0 + 0.6 * v1), max(v0, 1 + 0.4 * v0 + 0.6 * v1)
+    V = mt.solve(riverswim(2, small_reward=small)).V[0]
+    np.testing.assert_allclose(V, [v0, v1], rtol=0, atol=1e-12)
 
 
 def test_riverswim_small_reward_variant_and_errors():

@@ -180,3 +180,23 @@ def test_lower_bound_explicit_target_and_errors():
         lower_bound_instance(2, 1, 9, wait=2, target=(0, 0, 9))
     with pytest.raises(ValueError, match="epsilon"):
         lower_bound_instance(2, 1, 9, epsilon=0.7)
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: deep_sea(0), ValueError, r"size = 0 must be >= 1"),
+    (lambda: deep_sea(3, deterministic="yes"), TypeError, "deterministic must be a bool"),
+    (lambda: deep_sea(3, randomize_actions=None), TypeError, "randomize_actions must be a bool"),
+    (lambda: gridworld("4x4", slip=1.5), ValueError, r"slip = 1.5 must be <= 1"),
+    (lambda: gridworld("4x4", slip=-0.1), ValueError, r"slip = -0.1 must be >= 0"),
+    (lambda: gridworld(["SZ"]), ValueError, r"unknown map character 'Z' at row 0, column 1"),
+    (lambda: garnet(3, 0, 1), ValueError, r"A = 0 must be >= 1"),
+    (lambda: garnet(3, 2, 1, seed=-1), ValueError, r"seed = -1 must be >= 0"),
+    (lambda: random_dense(0, 2), ValueError, r"S = 0 must be >= 1"),
+    (lambda: lower_bound_instance(A=1), ValueError, r"A = 1 must be >= 2"),
+    (lambda: lower_bound_instance(2, 1, 8, target=(5, 0, 2)), ValueError, r"target leaf index 5"),
+    (lambda: deep_sea(3, horizon=0), ValueError, r"horizon = 0 must be >= 1"),
+    (lambda: garnet(3, 2, 1, gamma=1.5), ValueError, r"gamma = 1.5"),
+])
+def test_bad_parameters_name_the_parameter_and_value(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()

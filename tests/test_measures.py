@@ -42,6 +42,38 @@ def test_combination_lock_gap_sum(n, A):
     assert ms.min_gap(mdp) == 1.0 and ms.gap_sum(mdp) == pytest.approx(k)
 
 
+@pytest.mark.parametrize("n,A", [(3, 2), (4, 3)])
+def test_combination_lock_gap_sum_reachable_only(n, A):
+    # from state 0 a mistake resets, so at stage h exactly the states 0..h are reachable;
+    # positive gaps need s >= h, so only (h, h) counts: (A - 1) unit gaps per stage
+    mdp = combination_lock(n, A=A, seed=1)
+    mask = ms.reachable_pairs(mdp)
+    np.testing.assert_array_equal(mask, np.tril(np.ones((n, n), dtype=bool)))
+    s = ms.gap_summary(mdp, reachable_only=True)
+    assert s.n_suboptimal == (A - 1) * n and s.gap_sum == pytest.approx((A - 1) * n)
+    assert s.n_suboptimal + s.n_optimal == A * n * (n + 1) // 2
+    assert ms.gap_sum(mdp, reachable_only=True) == pytest.approx((A - 1) * n)
+
+
+def test_reachable_pairs_deep_sea_and_discounted():
+    N = 4
+    mask = ms.reachable_pairs(deep_sea(N, seed=3))
+    # stage h: row h, columns 0..h (a move right at most once per step)
+    expect = np.zeros((N, N * N + 1), dtype=bool)
+    for h in range(N):
+        expect[h, h * N: h * N + h + 1] = True
+    np.testing.assert_array_equal(mask, expect)
+    np.testing.assert_array_equal(ms.reachable_pairs(deep_sea(N, seed=3).to_sparse()), expect)
+    # discounted RiverSwim from state 0: everything; the all-left chain from state 2 of a
+    # "left only" model: states 0..2
+    assert ms.reachable_pairs(riverswim(4, gamma=0.9)).all()
+    P = np.zeros((4, 1, 4))
+    for s_ in range(4):
+        P[s_, 0, max(0, s_ - 1)] = 1.0
+    m = mt.DiscountedMDP(P, np.zeros((4, 1)), 0.9, 2)
+    np.testing.assert_array_equal(ms.reachable_pairs(m), [True, True, True, False])
+
+
 def test_lower_bound_gap_and_no_suboptimal_case():
     eps, H = 0.2, 9
     mdp = lower_bound_instance(2, 1, H, wait=2, epsilon=eps, target=(0, 1, 3))
@@ -116,6 +148,16 @@ def test_hitting_times_match_value_iteration(S, A, seed):
 def test_infinite_diameter_with_reason():
     info = ms.diameter_info(deep_sea(3))
     assert info.value == np.inf and "cannot reach" in info.reason
+    # the reported pair is really unreachable (independent BFS), and the table marks every
+    # unreachable pair inf, the diagonal 0, and the rest nan (not computed)
+    P = np.asarray(deep_sea(3).P)
+    D = _bfs_all((P > 0).any(axis=1))
+    s, t = info.pair
+    assert D[s, t] == np.inf and f"state {s} cannot reach state {t}" in info.reason
+    T = info.hitting_times
+    np.testing.assert_array_equal(np.isinf(T), np.isinf(D))
+    np.testing.assert_array_equal(np.diag(T), 0.0)
+    assert np.all(np.isnan(T[np.isfinite(D) & ~np.eye(len(D), dtype=bool)]))
     assert ms.diameter(deep_sea(3)) == np.inf
     with pytest.raises(ValueError, match="stage-dependent"):
         ms.diameter(lower_bound_instance(2, 1, 8))
@@ -139,6 +181,42 @@ def test_communication_class_against_brute_force(S, A, b, seed):
     assert (cls.kind in ("ergodic", "communicating")) == communicating
     if cls.kind != "ergodic":
         assert cls.reason
+
+
+def _recurrent_under_some_policy(P):
+    """Union over all deterministic stationary policies of the recurrent states of the
+    policy's chain (s is recurrent iff every state reachable from s reaches s back)."""
+    S, A, _ = P.shape
+    rec = np.zeros(S, dtype=bool)
+    for pi in itertools.product(range(A), repeat=S):
+        reach = np.isfinite(_bfs_all(P[np.arange(S), list(pi)] > 0))
+        rec |= np.all(~reach | reach.T, axis=1)
+    return rec
+
+
+@settings(max_examples=40, deadline=None)
+@given(S=st.integers(1, 5), A=st.integers(1, 3), b=st.integers(1, 2), seed=st.integers(0, 10_000))
+def test_weakly_communicating_against_brute_force(S, A, b, seed):
+    # Puterman (1994, Sec. 8.3): weakly communicating iff some set C is closed (under every
+    # action) with its states mutually accessible, and every state outside C is transient
+    # under every policy. Such a C is an end component containing every state that some
+    # deterministic stationary policy makes recurrent, so C = that union: check it directly.
+    mdp = garnet(S, A, min(b, S), seed, gamma=0.9)
+    P = np.asarray(mdp.P)
+    C = _recurrent_under_some_policy(P)
+    closed = not np.any(P[C][:, :, ~C] > 0)
+    sub = (P[np.ix_(C, np.arange(A), C)] > 0).any(axis=1)
+    connected = bool(np.all(np.isfinite(_bfs_all(sub))))
+    cls = ms.communication_class(mdp)
+    assert (cls.kind != "not weakly communicating") == (closed and connected)
+    # the end components cover exactly the states recurrent under some policy
+    ecs = ms.end_components(mdp)
+    covered = np.zeros(S, dtype=bool)
+    for ec in ecs:
+        covered[list(ec.states)] = True
+        for s_, acts in zip(ec.states, ec.actions):
+            assert acts and not np.any(P[s_, list(acts)][:, ~np.isin(np.arange(S), ec.states)] > 0)
+    np.testing.assert_array_equal(covered, C)
 
 
 def test_communication_class_examples():
@@ -237,6 +315,24 @@ def test_variance_norms_zero_on_deterministic_positive_on_twin(S, A, seed, episo
     assert vt.var_star >= vt.optimal_return_variance - 1e-12
 
 
+@pytest.mark.parametrize("n", [3, 5])
+def test_variance_norms_chain_and_its_twin(n):
+    # the deterministic chain: every row a point mass, so both norms vanish exactly
+    det = chain(n)
+    vn = ms.variance_norms(det)
+    assert (vn.var_star, vn.var_sigma, vn.max_step_variance, vn.optimal_return_variance) == (0, 0, 0, 0)
+    # its twin: from state 0 at stage 0 "right" reaches {0, 1} (graph of the chain), whose
+    # optimal values at stage 1 differ (state 1 is one step closer to the reward), so the
+    # row's variance is positive and both norms are too
+    twin = stochastic_twin(det, seed=0)
+    V1 = mt.solve(twin).V[1]
+    row = np.asarray(twin.P)[0, 1]
+    step_var = row @ (V1 - row @ V1) ** 2  # Var_{P(0, right)} V*_1, written out
+    assert set(np.flatnonzero(row)) == {0, 1} and step_var > 0
+    vt = ms.variance_norms(twin)
+    assert vt.var_star >= step_var - 1e-12 and vt.var_sigma > 0 and vt.max_step_variance >= step_var - 1e-12
+
+
 def test_variance_upper_bound_and_bernoulli_rewards():
     mdp = riverswim(3, horizon=4)
     exact = ms.variance_norms(mdp)
@@ -247,6 +343,15 @@ def test_variance_upper_bound_and_bernoulli_rewards():
     one = mt.EpisodicMDP(np.ones((1, 1, 1)), [[0.3]], 1, 0, reward_noise="bernoulli")
     vn = ms.variance_norms(one)
     assert vn.var_star == pytest.approx(0.21) and vn.var_sigma == pytest.approx(0.21)
+    # without the reward term var_star only sees Var_P(V*) = 0; the return still varies
+    vn = ms.variance_norms(one, reward_variance=False)
+    assert vn.var_star == 0.0 and vn.max_step_variance == 0.0 and vn.var_sigma == pytest.approx(0.21)
+    two = mt.DiscountedMDP(np.ones((1, 1, 1)), [[0.3]], 0.5, reward_noise="bernoulli")
+    # discounted: sum_t 0.25^t * 0.21 = 0.28 with the reward term, 0 without
+    assert ms.variance_norms(two).var_star == pytest.approx(0.28)
+    assert ms.variance_norms(two, reward_variance=False).var_star == 0.0
+    with pytest.raises(ValueError, match="max_policies = -1"):
+        ms.variance_norms(one, max_policies=-1)
 
 
 def test_return_variance_discounted_second_moment():
@@ -307,8 +412,19 @@ def test_hitting_times():
     left = np.zeros(5, dtype=np.int64)
     h = ms.hitting_times(mdp, left, [4])
     assert h[4] == 0 and np.all(np.isinf(h[:4]))
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(ValueError, match=r"target\[0\] = 7"):
         ms.hitting_times(mdp, left, 7)
+
+
+def test_stationary_distribution_input_errors():
+    mdp = riverswim(3, gamma=0.9)
+    pi = np.ones(3, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"initial\[1\] = -0.5"):
+        ms.stationary_distribution(mdp, pi, initial=[1.5, -0.5, 0.0])
+    with pytest.raises(ValueError, match="sums to 0.5"):
+        ms.stationary_distribution(mdp, pi, initial=[0.5, 0.0, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        ms.stationary_distribution(mdp, pi, initial=[1.0, 0.0])
 
 
 def test_bias_span_mdptoolbox_small():
@@ -316,3 +432,29 @@ def test_bias_span_mdptoolbox_small():
     assert ms.bias_span(mdptoolbox_small()) == pytest.approx(55 / 9, abs=1e-6)
     with pytest.raises(ValueError, match="not defined"):
         ms.bias_span(gridworld("4x4", slip=2 / 3, gamma=0.9))
+
+
+def test_variance_norms_sparse_equals_dense():
+    # a sparse stationary kernel (e.g. Taxi from Gymnasium) gives the same numbers, both in
+    # the exact enumeration and in the bounded regime
+    mdp = garnet(6, 2, 2, 4, horizon=3, initial=0)
+    for budget in (1 << 16, 4):
+        d = ms.variance_norms(mdp, max_policies=budget)
+        s = ms.variance_norms(mdp.to_sparse(), max_policies=budget)
+        assert d.var_sigma_exact == s.var_sigma_exact == (budget > 4)
+        for f in ("var_star", "var_sigma", "max_step_variance", "optimal_return_variance"):
+            assert getattr(s, f) == pytest.approx(getattr(d, f), abs=1e-12)
+
+
+@pytest.mark.parametrize("A,depth,H,eps", [(2, 1, 10, 0.1), (3, 0, 7, 0.2)])
+def test_variance_measures_lower_bound_closed_forms(A, depth, H, eps):
+    # the only randomness is the leaf coin: return = m * 1{good}, V*_{h+1}(good) = m and
+    # V*(bad) = 0 at the coin, so Var = m^2 p (1 - p) with p in {1/2, 1/2 + eps}
+    mdp = lower_bound_instance(A, depth, H, epsilon=eps, seed=0)
+    m = H - (H - depth - 3) // 2 - depth - 2
+    vn = ms.variance_norms(mdp)
+    assert vn.var_star == pytest.approx(m * m / 4, abs=1e-12)
+    assert vn.var_sigma == pytest.approx(m * m / 4, abs=1e-12)  # exact or bound: both m^2/4
+    assert vn.max_step_variance == pytest.approx(m * m / 4, abs=1e-12)
+    assert vn.optimal_return_variance == pytest.approx(m * m * (0.25 - eps * eps), abs=1e-12)
+    assert ms.value_norm(mdp) == pytest.approx(m / 2, abs=1e-12)

@@ -17,6 +17,9 @@ MAP = ["S..#", ".H..", "...G"]
 def _png_ok(path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+    # read the pixels back: a drawn figure is not a blank canvas
+    img = plt.imread(path)
+    assert img.ndim == 3 and len(np.unique(img.reshape(-1, img.shape[-1]), axis=0)) > 20
 
 
 def test_gridworld_heat_map_with_arrows(tmp_path):
@@ -28,6 +31,23 @@ def test_gridworld_heat_map_with_arrows(tmp_path):
 
     arrows = [c for c in ax.texts if isinstance(c, Annotation) and c.arrow_patch is not None]
     assert len(arrows) == 9
+    # each arrow points in the direction of the policy's action (left, down, right, up)
+    rows, cols = len(MAP), len(MAP[0])
+    deltas = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}
+    drawn = {}
+    for arr in arrows:
+        (x1, y1), (x0, y0) = arr.xy, arr.xyann
+        drawn[(round((y0 + y1) / 2 + 0.08), round((x0 + x1) / 2))] = (np.sign(y1 - y0), np.sign(x1 - x0))
+    assert len(drawn) == 9
+    for (r, c), d in drawn.items():
+        assert d == deltas[int(sol.policy[r * cols + c])]
+    # the heat map holds V (walls masked)
+    img = ax.images[0].get_array()
+    np.testing.assert_allclose(img.data[~img.mask], sol.V.reshape(rows, cols)[~img.mask])
+    assert img.mask.sum() == 1 and img.mask[0, 3]
+    # values printed in the cells
+    texts = {t.get_text() for t in ax.texts}
+    assert f"{sol.V[0]:.2f}" in texts
     out = tmp_path / "grid.png"
     ax.figure.savefig(out, dpi=80)
     _png_ok(out)
@@ -58,6 +78,12 @@ def test_mdp_graph(tmp_path):
     plt.close(ax.figure)
     ax = plot_mdp_graph(lower_bound_instance(2, 1, 6), stage=1)
     ax.figure.savefig(tmp_path / "lb.png", dpi=60)
+    _png_ok(tmp_path / "lb.png")
+    plt.close(ax.figure)
+    # transition labels: RiverSwim's interior "right" probabilities appear as edge labels
+    ax = plot_mdp_graph(riverswim(4, gamma=0.9))
+    labels = {t.get_text() for t in ax.texts}
+    assert {"0.35", "0.05", "0.6", "0.4", "1"} <= labels
     plt.close(ax.figure)
 
 

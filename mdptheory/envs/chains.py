@@ -33,9 +33,11 @@ def chain(n: int, horizon: int | None = None, gamma: float | None = None, *,
     Default normalisation: per-step rewards in ``[0, 1]`` (N1).
 
     With ``fail_prob = 0`` the chain is deterministic; its diameter is ``n - 1``
-    (``mdptheory.measures.diameter``). With the default episodic horizon ``n`` the optimal
-    return from state 0 is ``large_reward * (1 - fail_prob)**(n - 1)`` (walk right ``n-1``
-    times, then collect), when that exceeds ``n * small_reward``.
+    (``mdptheory.measures.diameter``). With ``small_reward = 0`` (TabulaRL) and the default
+    episodic horizon ``n``, the optimal return from state 0 is
+    ``large_reward * (1 - fail_prob)**(n - 1)``: the agent must succeed ``n - 1`` times in a
+    row (a failure costs a step that cannot be recovered) and then collects the large
+    reward at ``(n-1, right)`` whatever the move.
 
     Parameters
     ----------

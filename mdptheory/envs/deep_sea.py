@@ -73,8 +73,10 @@ def deep_sea(size: int, horizon: int | None = None, gamma: float | None = None, 
     """
     N = check_int("size", size, 1)
     c = check_real("move_cost", move_cost, 0.0)
-    if not isinstance(deterministic, (bool, np.bool_)):
-        raise TypeError(f"deterministic must be a bool, got {deterministic!r}")
+    for flag, val in (("deterministic", deterministic), ("randomize_actions", randomize_actions),
+                      ("shift_rewards", shift_rewards)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise TypeError(f"{flag} must be a bool, got {val!r}")
     if randomize_actions:
         right_action = as_generator(seed).integers(0, 2, size=(N, N))
     else:

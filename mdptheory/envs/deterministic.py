@@ -45,6 +45,8 @@ def deterministic(S: int, A: int, horizon: int | None = None, gamma: float | Non
     """
     S = check_int("S", S, 1)
     A = check_int("A", A, 1)
+    if not isinstance(communicating, (bool, np.bool_)):
+        raise TypeError(f"communicating must be a bool, got {communicating!r}")
     rng = as_generator(seed)
     succ = rng.integers(0, S, size=(S, A))
     if communicating:

@@ -83,6 +83,14 @@ def gridworld(map="4x4", horizon: int | None = None, gamma: float | None = None,
     per-step rewards are in ``[0, 1]`` (N1) and the map and law coincide with Gymnasium's
     ``FrozenLake-v1`` (checked by ``tests/test_gym_interop.py``).
 
+    Source: the map format, action order, slip rule and reward of Gymnasium's toy-text
+    ``FrozenLake`` (``gymnasium/envs/toy_text/frozen_lake.py``: its ``success_rate`` is
+    ``1 - slip`` and its ``reward_schedule`` is ``(goal_reward, hole_reward,
+    step_reward)``); walls (``W`` / ``#``) are our addition. Structure: wall cells are
+    unreachable absorbing states and holes / goals absorbing, so a map with walls, holes or
+    a goal is not communicating (:func:`mdptheory.measures.diameter` is ``inf``, with the
+    reason).
+
     Parameters
     ----------
     map : str or sequence of str

@@ -59,9 +59,14 @@ def from_gymnasium(env_or_id, gamma: float | None = None, horizon: int | None = 
     * The initial distribution is ``env.unwrapped.initial_state_distrib`` (or ``initial``).
     * Environments whose ``step()`` is not described by ``P`` are refused with a
       :class:`GymnasiumConversionError` saying why: Taxi with ``fickle_passenger=True``
-      (the destination changes inside ``step()`` with a probability drawn at ``reset()``,
-      i.e. the law depends on episode history). Environments without ``P`` (Blackjack,
-      continuous-control envs) are refused too.
+      and ``fickle_probability > 0`` (the destination changes inside ``step()`` with a
+      probability drawn at ``reset()``, i.e. the law depends on episode history; with
+      ``fickle_probability = 0`` the law is that of ``P`` and the env is accepted).
+      Environments without ``P`` (Blackjack, continuous-control envs) are refused too.
+    * Ids that the installed gymnasium does not register (``Taxi-v3`` in gymnasium 1.x,
+      replaced by ``Taxi-v4``) or registers only as an outdated version are refused with the
+      current id in the message, *before* ``gymnasium.make`` is called, so nothing outdated
+      is constructed and gymnasium logs no deprecation warning.
 
     Parameters
     ----------
@@ -94,6 +99,7 @@ def from_gymnasium(env_or_id, gamma: float | None = None, horizon: int | None = 
     """
     gym = _gymnasium()
     if isinstance(env_or_id, str):
+        _check_current_id(gym, env_or_id)
         try:
             env = gym.make(env_or_id, **(env_kwargs or {}))
         except gym.error.Error as exc:
@@ -110,12 +116,14 @@ def from_gymnasium(env_or_id, gamma: float | None = None, horizon: int | None = 
             "describe their dynamics as P[s][a] = [(prob, next_state, reward, terminated), ...] "
             "can be converted"
         )
-    if getattr(u, "fickle_passenger", False):
+    if getattr(u, "fickle_passenger", False) and float(getattr(u, "fickle_probability", 1.0)) > 0:
         raise GymnasiumConversionError(
-            f"{name} was made with fickle_passenger=True: its step() changes the destination "
-            "after the passenger's first move with a probability drawn at reset(), so the law "
-            "depends on the episode's history and is not described by P (which holds only the "
-            "rainy/deterministic moves); make it with fickle_passenger=False"
+            f"{name} was made with fickle_passenger=True (fickle_probability = "
+            f"{float(getattr(u, 'fickle_probability', float('nan')))!r}): with that probability, "
+            "drawn once at reset(), its step() changes the destination the first time the taxi "
+            "moves with the passenger on board, so the law depends on the episode's history and "
+            "is not described by P (which holds only the rainy/deterministic moves); make it "
+            "with fickle_passenger=False"
         )
     obs_space, act_space = env.observation_space, env.action_space
     if not (isinstance(obs_space, gym.spaces.Discrete) and isinstance(act_space, gym.spaces.Discrete)):
@@ -215,6 +223,51 @@ def from_gymnasium(env_or_id, gamma: float | None = None, horizon: int | None = 
                     default_horizon=default_h, family="from_gymnasium")
 
 
+def _check_current_id(gym, env_id: str) -> None:
+    """Refuse ids that are not registered in the installed gymnasium *before* calling
+    ``gymnasium.make`` (which would first log a deprecation warning for an outdated version,
+    and construct it when that version is still registered).
+
+    ``Taxi-v3`` no longer exists in gymnasium 1.x (``Taxi-v4`` replaced it); an outdated but
+    still registered version is refused as well, so the dynamics being converted are always
+    those of the current id. Unversioned ids are left to gymnasium (it resolves them to the
+    latest version, with a warning). Ids of the form ``"module:Name-vN"`` import ``module``
+    first, as ``gymnasium.make`` does.
+    """
+    from gymnasium.envs.registration import find_highest_version, get_env_id, parse_env_id, registry
+
+    module, _, name_part = env_id.rpartition(":")
+    if module:
+        import importlib
+
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            raise GymnasiumConversionError(f"cannot make Gymnasium env {env_id!r}: {exc}") from None
+    try:
+        ns, name, version = parse_env_id(name_part)
+    except gym.error.Error as exc:
+        raise GymnasiumConversionError(f"cannot make Gymnasium env {env_id!r}: {exc}") from None
+    if version is None:
+        return
+    latest = find_highest_version(ns, name)
+    current = get_env_id(ns, name, latest) if latest is not None else None
+    if name_part not in registry:
+        hint = (f"the current version is {current!r}" if current is not None
+                else "no version of it is registered")
+        raise GymnasiumConversionError(
+            f"Gymnasium env {env_id!r} does not exist in the installed gymnasium "
+            f"{gym.__version__} ({hint}); it was deprecated or never registered, so it is "
+            "refused rather than constructed"
+        )
+    if latest is not None and version < latest:
+        raise GymnasiumConversionError(
+            f"Gymnasium env {env_id!r} is out of date in gymnasium {gym.__version__} (the "
+            f"current version is {current!r}); from_gymnasium converts only current ids -- make "
+            "the old version yourself and pass the environment object if you really want it"
+        )
+
+
 def _make_env_class():
     gym = _gymnasium()
 
@@ -227,7 +280,9 @@ def _make_env_class():
         reward with mean ``R_h(s, a)`` from the model's reward law (deterministic, Bernoulli
         or Gaussian). Episodic models stop with ``truncated=True`` after ``H`` steps (the
         horizon is a time limit: the state carries no clock); discounted models never end.
-        ``info["stage"]`` is the number of steps taken. For stationary models the
+        Stage-dependent models raise ``RuntimeError`` on a step after truncation (there is no
+        kernel for stage ``H``); call ``reset()``. ``info["stage"]`` is the number of steps
+        taken. For stationary models the
         environment also exposes a Gymnasium-style ``P`` table (mean rewards, never
         ``terminated``), ``initial_state_distrib`` and ``horizon``, so
         :func:`from_gymnasium` round-trips it.
@@ -245,14 +300,17 @@ def _make_env_class():
             self.initial_state_distrib = np.array(mdp.initial)
             self._init_cdf = np.cumsum(mdp.initial)
             episodic = isinstance(mdp, EpisodicMDP)
-            Pd = np.asarray(mdp.stage_P() if episodic else mdp.dense_P())
-            if not episodic:
-                Pd = Pd[None]
-            self._cdf = np.cumsum(Pd, axis=-1)
-            self._R = np.asarray(mdp.stage_R() if episodic else mdp.R[None])
-            self._stationary = (not episodic) or mdp.stationary
+            # one (S, A, S) kernel when it does not depend on the stage (never the H-fold
+            # broadcast: its cumulative sum would materialise H copies), one per stage
+            # otherwise; likewise for the mean rewards
+            self._stage_P = episodic and mdp.stage_dependent_P
+            self._stage_R = episodic and mdp.stage_dependent_R
+            self._stationary = not (self._stage_P or self._stage_R)
+            Pd = np.asarray(mdp.dense_P())
+            self._cdf = np.cumsum(Pd if self._stage_P else Pd[None], axis=-1)
+            self._R = np.asarray(mdp.R) if self._stage_R else np.asarray(mdp.R)[None]
             if self._stationary:
-                P0, R0 = Pd[0], self._R[0]
+                P0, R0 = Pd, self._R[0]
                 self.P = {s: {a: [(float(P0[s, a, t]), int(t), float(R0[s, a]), False)
                                   for t in np.flatnonzero(P0[s, a])] for a in range(mdp.A)}
                           for s in range(mdp.S)}
@@ -275,10 +333,13 @@ def _make_env_class():
             if not self.action_space.contains(action):
                 raise ValueError(f"action {action!r} is not in {self.action_space}")
             a = int(action)
-            k = 0 if self._stationary else self._h
+            if self._stage_P or self._stage_R:
+                if self._h >= self.horizon:
+                    raise RuntimeError(f"the episode ended after H = {self.horizon} steps "
+                                       "(truncated=True); call reset() before step()")
             s = self._s
-            mean = float(self._R[k, s, a])
-            s2 = self._draw(self._cdf[k, s, a], self.np_random.random())
+            mean = float(self._R[self._h if self._stage_R else 0, s, a])
+            s2 = self._draw(self._cdf[self._h if self._stage_P else 0, s, a], self.np_random.random())
             noise = self.mdp.reward_noise
             if noise == "bernoulli":
                 r = float(self.np_random.random() < mean)

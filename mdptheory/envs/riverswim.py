@@ -45,6 +45,15 @@ def riverswim(n: int = 6, horizon: int | None = None, gamma: float | None = None
     keeps the per-step rewards in ``[0, 1]`` (normalisation N1). Always report which value
     was used.
 
+    **Optimal policy (default parameters).** Discounted (``gamma`` in {0.9, 0.95, 0.99}): swim
+    right in every state. Episodic (``n = 6``, ``H = 20``): swim right in every state at the
+    first stages (``h <= 13``); near the end of the episode the far end is out of reach and
+    state 0 strictly prefers collecting ``small_reward`` (and elsewhere both actions may be
+    worth 0). For ``n = 2`` the values are closed forms: discounted
+    :math:`V^* = (0.6\gamma, 1 - 0.4\gamma)/(1-\gamma)`; episodic ``H = 2``:
+    :math:`V^*_0 = (0.602, 1.602)`. (Checked in ``tests/test_envs_core_families.py`` against
+    hand calculations and an independent backward induction over the TabulaRL table.)
+
     Parameters
     ----------
     n : int >= 2
@@ -85,9 +94,8 @@ def riverswim(n: int = 6, horizon: int | None = None, gamma: float | None = None
         P[s, 1, s + 1] = 0.35
         P[s, 1, s] = 0.6
         P[s, 1, s - 1] = 0.05
-    if n >= 2:
-        P[n - 1, 1, n - 1] += 0.6
-        P[n - 1, 1, n - 2] += 0.4
+    P[n - 1, 1, n - 1] += 0.6
+    P[n - 1, 1, n - 2] += 0.4
     R = np.zeros((n, 2))
     R[0, 0] = small
     R[n - 1, 1] = large

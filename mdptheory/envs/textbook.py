@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP
+from mdptheory.envs._build import check_int
 
 __all__ = ["puterman_two_state", "puterman_inventory", "mdptoolbox_small"]
 
@@ -23,9 +24,16 @@ def puterman_two_state(gamma: float = 0.95) -> DiscountedMDP:
 
     Known answer (Example 6.2.1): with :math:`\beta = \gamma`,
     :math:`v^*(1) = -1/(1-\beta)` and
-    :math:`v^*(0) = \max\{(5 - 5.5\beta)/((1 - 0.5\beta)(1 - \beta)),\ 10 - \beta/(1-\beta)\}`;
-    action 0 is optimal in state 0 iff :math:`\beta > 10/11`... precisely when the first
-    term is the larger.
+    :math:`v^*(0) = \max\{(5 - 5.5\beta)/((1 - 0.5\beta)(1 - \beta)),\ 10 - \beta/(1-\beta)\}`
+    (the values of "always action 0" and "action 1 at state 0"). The first term is the larger,
+    so action 0 is optimal in state 0, exactly when :math:`\beta > 10/11` (the two tie at
+    :math:`\beta = 10/11`): subtracting, the sign of the difference is that of
+    :math:`(1.1\beta - 1)(1 - \beta)` after clearing the positive denominators.
+
+    Parameters
+    ----------
+    gamma : float in [0, 1)
+        Puterman's :math:`\lambda`; default 0.95 (the value QuantEcon's tests use).
     """
     P = np.zeros((2, 2, 2))
     P[0, 0] = [0.5, 0.5]
@@ -48,7 +56,13 @@ def puterman_inventory(horizon: int = 3) -> EpisodicMDP:
     ``h(u) = u``; terminal reward 0. Known answer for ``N = 4`` decision epochs (``H = 3``
     stages plus the terminal one): :math:`u_1^*(s) = (67/16, 129/16, 194/16, 227/16)` (the
     table of Section 4.6.1).
+
+    Parameters
+    ----------
+    horizon : int >= 1
+        Number of decision epochs before the terminal one (Puterman's ``N - 1``).
     """
+    H = check_int("horizon", horizon, 1)
     M = 3
     demand = np.array([0.25, 0.5, 0.25])
     S = A = M + 1
@@ -64,7 +78,7 @@ def puterman_inventory(horizon: int = 3) -> EpisodicMDP:
                 revenue += p * 8.0 * min(d, u)
                 P[s, a, max(u - d, 0)] += p
             R[s, a] = revenue - cost
-    return EpisodicMDP(P, R, horizon, 0)
+    return EpisodicMDP(P, R, H, 0)
 
 
 def mdptoolbox_small(gamma: float = 0.9) -> DiscountedMDP:
@@ -72,7 +86,13 @@ def mdptoolbox_small(gamma: float = 0.9) -> DiscountedMDP:
 
     ``P[a=0] = [[.5, .5], [.8, .2]]``, ``P[a=1] = [[0, 1], [.1, .9]]``,
     ``R = [[5, 10], [-1, 2]]`` (rows = states). At ``gamma = 0.9``,
-    :math:`V^* = (42.4419, 36.0465)` (policy (1, 0)); the optimal gain is ``35/9``.
+    :math:`V^* = (1825/43, 1550/43) = (42.4419, 36.0465)` (policy (1, 0)); the optimal
+    average-reward gain is ``35/9`` (stationary law ``(4/9, 5/9)`` of policy (1, 0)) and
+    the optimal bias span is ``10 - 35/9 = 55/9``.
+
+    Parameters
+    ----------
+    gamma : float in [0, 1)
     """
     P = np.array([[[0.5, 0.5], [0.0, 1.0]], [[0.8, 0.2], [0.1, 0.9]]])
     R = np.array([[5.0, 10.0], [-1.0, 2.0]])

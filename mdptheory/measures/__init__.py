@@ -5,16 +5,18 @@ Each function documents its definition; ``proofs_notes/hardness_measures.md`` ex
 how each quantity enters known regret bounds.
 """
 
-from mdptheory.measures.gaps import GapSummary, action_gaps, gap_sum, gap_summary, min_gap
+from mdptheory.measures.gaps import (GapSummary, action_gaps, gap_sum, gap_summary, min_gap,
+                                     reachable_pairs)
 from mdptheory.measures.markov import bias_span, hitting_times, policy_chain, stationary_distribution
-from mdptheory.measures.structure import (CommunicationClass, Diameter, communication_class,
-                                          diameter, diameter_info, end_components)
+from mdptheory.measures.structure import (CommunicationClass, Diameter, EndComponent,
+                                          communication_class, diameter, diameter_info,
+                                          end_components)
 from mdptheory.measures.variance import (VarianceNorms, next_value_variance, return_variance,
                                          value_norm, variance_norms)
 
 __all__ = [
-    "action_gaps", "min_gap", "gap_sum", "gap_summary", "GapSummary",
-    "communication_class", "CommunicationClass", "end_components", "diameter", "diameter_info",
-    "Diameter", "variance_norms", "VarianceNorms", "return_variance", "value_norm",
+    "action_gaps", "min_gap", "gap_sum", "gap_summary", "GapSummary", "reachable_pairs",
+    "communication_class", "CommunicationClass", "end_components", "EndComponent",
+    "diameter", "diameter_info", "Diameter", "variance_norms", "VarianceNorms", "return_variance", "value_norm",
     "next_value_variance", "bias_span", "policy_chain", "stationary_distribution", "hitting_times",
 ]

@@ -42,8 +42,14 @@ def stationary_distribution(mdp, policy, initial=None) -> np.ndarray:
     M = policy_chain(mdp, policy)
     S = M.shape[0]
     mu = np.asarray(mdp.initial if initial is None else initial, dtype=np.float64)
-    if mu.shape != (S,) or np.any(mu < 0) or abs(mu.sum() - 1) > 1e-10:
-        raise ValueError(f"initial must be a distribution of shape ({S},)")
+    if mu.shape != (S,):
+        raise ValueError(f"initial must be a distribution of shape ({S},), got shape {mu.shape}")
+    bad = ~np.isfinite(mu) | (mu < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"initial[{i}] = {float(mu[i])!r}: an initial distribution must be finite and >= 0")
+    if abs(mu.sum() - 1) > 1e-10:
+        raise ValueError(f"initial sums to {float(mu.sum())!r}, not 1 (tolerance 1e-10)")
     adj = M > 0
     n, lab = connected_components(csr_matrix(adj.astype(np.int8)), directed=True, connection="strong")
     closed = [c for c in range(n) if not np.any(adj[lab == c][:, lab != c])]
@@ -79,8 +85,12 @@ def hitting_times(mdp, policy, target) -> np.ndarray:
     M = policy_chain(mdp, policy)
     S = M.shape[0]
     tgt = np.atleast_1d(np.asarray(target))
-    if tgt.size == 0 or not np.issubdtype(tgt.dtype, np.integer) or np.any((tgt < 0) | (tgt >= S)):
-        raise ValueError(f"target must be one or more states in [0, {S}), got {target!r}")
+    if tgt.size == 0 or tgt.ndim != 1 or not np.issubdtype(tgt.dtype, np.integer):
+        raise ValueError(f"target must be one or more integer states in [0, {S}), got {target!r}")
+    out = (tgt < 0) | (tgt >= S)
+    if out.any():
+        i = int(np.argmax(out))
+        raise ValueError(f"target[{i}] = {int(tgt[i])} is not a state in [0, {S})")
     is_t = np.zeros(S, dtype=bool)
     is_t[tgt] = True
     adj = M > 0

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, shortest_path
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from mdptheory.measures._common import stationary_arrays, support_graph
 
-__all__ = ["communication_class", "CommunicationClass", "end_components", "diameter",
-           "diameter_info", "Diameter"]
+__all__ = ["communication_class", "CommunicationClass", "end_components", "EndComponent",
+           "diameter", "diameter_info", "Diameter"]
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,44 @@ def _scc(adj: np.ndarray):
     return n, labels
 
 
-def end_components(P: np.ndarray) -> list[tuple[list[int], list[list[int]]]]:
-    r"""Maximal end components of the kernel ``P (S, A, S)``.
+@dataclass(frozen=True)
+class EndComponent:
+    """One maximal end component (:func:`end_components`).
+
+    Attributes
+    ----------
+    states : tuple of int
+        The states of the component, increasing.
+    actions : tuple of tuple of int
+        ``actions[i]``: the actions of ``states[i]`` whose support stays inside the
+        component (non-empty).
+    """
+
+    states: tuple
+    actions: tuple
+
+
+def end_components(P) -> list[EndComponent]:
+    r"""Maximal end components of a kernel ``P (S, A, S)`` (or of a model object's
+    time-homogeneous kernel).
 
     An end component is a set of states ``C`` with, for each ``s in C``, a non-empty set of
     actions whose support stays in ``C``, such that the graph they induce is strongly
     connected (de Alfaro 1997). Under any policy, the states visited infinitely often form
     an end component with probability 1, so states outside every end component are
-    transient under every policy. Returns ``[(states, actions_per_state), ...]``.
+    transient under every policy. Computed by the standard iterated pruning: repeatedly
+    drop every action whose support leaves the strongly connected component of its state
+    (in the graph of the remaining actions) until nothing changes.
+
+    Returns
+    -------
+    list of :class:`EndComponent`, sorted by smallest state.
     """
+    if not isinstance(P, np.ndarray):
+        P, _ = stationary_arrays(P, "end_components")
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 3 or P.shape[0] != P.shape[2]:
+        raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
     S, A, _ = P.shape
     allowed = np.ones((S, A), dtype=bool)
     support = P > 0
@@ -86,10 +115,10 @@ def end_components(P: np.ndarray) -> list[tuple[list[int], list[list[int]]]]:
     comps = {}
     for s in np.flatnonzero(active):
         comps.setdefault(int(lab[s]), []).append(int(s))
-    out = []
-    for states in comps.values():
-        out.append((states, [np.flatnonzero(allowed[s]).tolist() for s in states]))
-    out.sort(key=lambda c: c[0][0])
+    out = [EndComponent(tuple(states), tuple(tuple(int(a) for a in np.flatnonzero(allowed[s]))
+                                            for s in states))
+           for states in comps.values()]
+    out.sort(key=lambda c: c.states[0])
     return out
 
 
@@ -120,7 +149,7 @@ def communication_class(mdp) -> CommunicationClass:
     P, _ = stationary_arrays(mdp, "communication_class")
     S = P.shape[0]
     mecs = end_components(P)
-    ecs = tuple(tuple(c[0]) for c in mecs)
+    ecs = tuple(c.states for c in mecs)
     n, lab = _scc(support_graph(P))
     if n == 1:
         for t in range(S):
@@ -157,8 +186,12 @@ class Diameter:
         ``(s, s')`` attaining it (``None`` for a single state).
     reason : str
         Why the diameter is infinite (empty otherwise).
-    hitting_times : ndarray
-        ``T[s, t] = min_pi E[first visit time of t | s_0 = s]`` (``T[t, t] = 0``).
+    hitting_times : ndarray ``(S, S)``
+        ``T[s, t] = min_pi E[first visit time of t | s_0 = s]`` (``T[t, t] = 0``). When the
+        MDP is not communicating the minimisation is skipped (it is not needed for
+        :math:`D = \\infty` and costs one policy iteration per target): then
+        ``T[s, t] = inf`` where ``s`` cannot reach ``t`` in the support graph, ``0`` on the
+        diagonal, and ``nan`` (not computed) elsewhere.
     """
 
     value: float
@@ -210,17 +243,20 @@ def diameter_info(mdp) -> Diameter:
     P, _ = stationary_arrays(mdp, "diameter")
     S = P.shape[0]
     adj = support_graph(P)
+    # reach[s, t]: some path s -> t in the support graph (breadth-first search per source)
+    dist = shortest_path(csr_matrix(adj.astype(np.int8)), unweighted=True)
+    reach = np.isfinite(dist)
+    if not reach.all():
+        T = np.where(reach, np.nan, np.inf)
+        np.fill_diagonal(T, 0.0)
+        # report the unreachable pair with the smallest target, then smallest source
+        t = int(np.flatnonzero(~reach.all(axis=0))[0])
+        bad = int(np.flatnonzero(~reach[:, t])[0])
+        return Diameter(float("inf"), (bad, t),
+                        f"state {bad} cannot reach state {t} under any policy (the MDP is "
+                        "not communicating)", T)
     T = np.zeros((S, S))
     for t in range(S):
-        order = breadth_first_order(csr_matrix(adj.T.astype(np.int8)), t, directed=True,
-                                    return_predecessors=False)
-        if order.size < S:
-            bad = int(np.setdiff1d(np.arange(S), order)[0])
-            T[:, t] = np.inf
-            T[order, t] = np.nan
-            return Diameter(float("inf"), (bad, t),
-                            f"state {bad} cannot reach state {t} under any policy (the MDP is "
-                            "not communicating)", T)
         T[:, t] = _min_hitting_times(P, t)
     if S == 1:
         return Diameter(0.0, None, "", T)

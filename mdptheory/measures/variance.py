@@ -10,8 +10,11 @@ policy's trajectory and (2) the maximal variance of the accumulated reward of a 
 The exact displays of the 2023 paper were **not** available (``/work/shared/papers/
 regret_algorithms.md`` section 4.2 tags the precise forms [P]); the formulas below are a
 **reconstruction** from those verbal definitions. Maillard, Mann & Mannor, "How hard is my
-MDP? The distribution-norm to the rescue", NeurIPS 2014, define the environmental value
-norm (also a reconstruction here: we did not re-read the paper).
+MDP? The distribution-norm to the rescue", NeurIPS 2014, define the distribution-norm of a
+function w.r.t. a measure as its standard deviation under that measure (verified from the
+paper's abstract); the environment-level maximum over ``(s, a)`` of the distribution-norm
+of :math:`V^\pi` follows Colosseum's ``get_value_norm`` (peer notes [C8]) and is a
+reconstruction (the paper body was not re-read).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP, as_mdp, to_stochastic, validate_policy
-from mdptheory.measures._common import reward_variance
+from mdptheory.envs._build import check_int
+from mdptheory.measures._common import reward_variance as _reward_variance
 from mdptheory.solvers import evaluate, solve
 
 __all__ = ["variance_norms", "VarianceNorms", "return_variance", "value_norm",
@@ -41,7 +46,7 @@ def _stages(mdp):
     H = mdp.horizon
     P = np.asarray(mdp.stage_P(), dtype=np.float64)
     R = np.asarray(mdp.stage_R(), dtype=np.float64)
-    vr = reward_variance(mdp)
+    vr = _reward_variance(mdp)
     if vr.ndim == 2:
         vr = np.broadcast_to(vr, (H,) + vr.shape)
     return P, R, vr
@@ -79,7 +84,7 @@ def return_variance(mdp, policy) -> np.ndarray:
         return X
     P = np.asarray(mdp.dense_P(), dtype=np.float64)
     R = np.asarray(mdp.R)
-    vr = reward_variance(mdp)
+    vr = _reward_variance(mdp)
     g = mdp.gamma
     Q = R + g * (P @ V)
     Ppi = np.einsum("sa,sat->st", probs, P)
@@ -198,7 +203,8 @@ def _enumerate_discounted(P, R, vr, g, start, max_policies, batch=2048):
     return max(best, 0.0), n_pol
 
 
-def variance_norms(mdp, *, max_policies: int = 1 << 16) -> VarianceNorms:
+def variance_norms(mdp, *, max_policies: int = 1 << 16,
+                   reward_variance: bool = True) -> VarianceNorms:
     r"""The two environment variance norms (reconstruction) plus related variances.
 
     **Episodic** (stationary or stage-dependent), with
@@ -233,38 +239,58 @@ def variance_norms(mdp, *, max_policies: int = 1 << 16) -> VarianceNorms:
     Parameters
     ----------
     mdp : EpisodicMDP or DiscountedMDP (dense or sparse)
-    max_policies : int
+    max_policies : int >= 0
         Enumeration budget for the exact ``var_sigma``.
+    reward_variance : bool, default True
+        Include :math:`\mathrm{Var}\,r` in ``g`` (``var_star``, ``max_step_variance``).
+        The notes tag this term [R]; ``False`` gives the verbal definition quoted by Zhang
+        et al. (2024) ("one-step variances of :math:`V^*`" only). ``var_sigma`` and
+        ``optimal_return_variance`` are variances of the realised return and always include
+        reward noise (so ``optimal_return_variance <= var_star`` needs the default).
+        Irrelevant for deterministic rewards.
     """
     mdp = as_mdp(mdp)
+    max_policies = check_int("max_policies", max_policies, 0)
+    if not isinstance(reward_variance, (bool, np.bool_)):
+        raise TypeError(f"reward_variance must be a bool, got {reward_variance!r}")
     start = np.flatnonzero(np.asarray(mdp.initial) > 0)
     sol = solve(mdp) if isinstance(mdp, EpisodicMDP) else solve(mdp, method="pi", tol=1e-12)
     opt_var = float(return_variance(mdp, sol.policy)[start].max())
     if isinstance(mdp, EpisodicMDP):
         P, R, vr = _stages(mdp)
         H = mdp.horizon
-        step = np.stack([next_value_variance(P[h], sol.V[h + 1]) for h in range(H)]) + vr
-        W = solve(EpisodicMDP(P, step, H, mdp.initial)).V[0]
+        # auxiliary models reuse the stored kernel (never the H-fold broadcast view of a
+        # stationary P, which the constructor would materialise)
+        # (a sparse kernel is copied each time: core's CSR check writes into the buffers it
+        # is given and then marks them read-only)
+
+        def kernel():
+            return mdp.P.copy() if sp.issparse(mdp.P) else mdp.P
+        step = np.stack([next_value_variance(P[h], sol.V[h + 1]) for h in range(H)])
+        if reward_variance:
+            step = step + vr
+        W = solve(EpisodicMDP(kernel(), step, H, mdp.initial)).V[0]
         var_star = float(W[start].max())
         vs, n_pol = _enumerate_episodic(P, R, vr, start, max_policies)
         exact = vs is not None
         if not exact:
-            Vmin = -solve(EpisodicMDP(P, -R, H, mdp.initial)).V
+            Vmin = -solve(EpisodicMDP(kernel(), -R, H, mdp.initial)).V
             c = np.empty_like(step)
             for h in range(H):
                 hi = np.where(P[h] > 0, sol.V[h + 1], -np.inf).max(axis=-1)
                 lo = np.where(P[h] > 0, Vmin[h + 1], np.inf).min(axis=-1)
                 multi = (P[h] > 0).sum(axis=-1) >= 2
                 c[h] = vr[h] + np.where(multi, (hi - lo) ** 2 / 4.0, 0.0)
-            vs = float(solve(EpisodicMDP(P, c, H, mdp.initial)).V[0][start].max())
+            vs = float(solve(EpisodicMDP(kernel(), c, H, mdp.initial)).V[0][start].max())
             n_pol = 0
         return VarianceNorms(var_star, float(vs), exact, float(step.max()), opt_var, int(n_pol))
     P = np.asarray(mdp.dense_P(), dtype=np.float64)
     R = np.asarray(mdp.R, dtype=np.float64)
-    vr = reward_variance(mdp)
+    vr = _reward_variance(mdp)
     g = mdp.gamma
     nv = next_value_variance(P, sol.V)
-    aux = DiscountedMDP(P, vr + g * g * nv, g * g, mdp.initial)
+    vg = vr if reward_variance else np.zeros_like(vr)
+    aux = DiscountedMDP(P, vg + g * g * nv, g * g, mdp.initial)
     var_star = float(solve(aux, method="pi", tol=1e-12).V[start].max())
     vs, n_pol = _enumerate_discounted(P, R, vr, g, start, max_policies)
     exact = vs is not None
@@ -276,14 +302,17 @@ def variance_norms(mdp, *, max_policies: int = 1 << 16) -> VarianceNorms:
         c = vr + g * g * np.where(multi, (hi - lo) ** 2 / 4.0, 0.0)
         vs = float(solve(DiscountedMDP(P, c, g * g, mdp.initial), method="pi", tol=1e-12).V[start].max())
         n_pol = 0
-    return VarianceNorms(var_star, float(vs), exact, float((nv + vr).max()), opt_var, int(n_pol))
+    return VarianceNorms(var_star, float(vs), exact, float((nv + vg).max()), opt_var, int(n_pol))
 
 
 def value_norm(mdp, policy=None) -> float:
-    r"""Environmental value norm (Maillard, Mann & Mannor 2014; reconstruction):
+    r"""Environmental value norm (Maillard, Mann & Mannor 2014):
     :math:`C^\pi = \max_{s,a} \lVert V^\pi \rVert_{P(\cdot|s,a)}` with the distribution-norm
     :math:`\lVert f\rVert_p = \sqrt{\mathrm{Var}_p(f)}` (standard deviation of ``f`` under
-    ``p``).
+    ``p``; this is the paper's definition, per its abstract). The maximum over pairs is a
+    reconstruction matching Colosseum's ``get_value_norm``; note that Colosseum's code
+    centres ``V(s')`` on :math:`\mathbb E_{P(\cdot|s',a)}V` (the *next* state's mean)
+    instead of :math:`\mathbb E_{P(\cdot|s,a)}V`, so its numbers are not this variance.
 
     ``policy`` defaults to the optimal policy (:math:`V^\pi = V^*`). Episodic models use
     :math:`\max_{h,s,a}\sqrt{\mathrm{Var}_{P_h(s,a)}(V^\pi_{h+1})}`. It is 0 exactly when
