@@ -227,3 +227,20 @@ def test_dense_sparse_round_trip():
     np.testing.assert_array_equal(s.to_dense().P, P)
     e = EpisodicMDP(np.stack([P, P[::-1]]), np.stack([R, R]), 2, 0)
     np.testing.assert_array_equal(e.to_sparse().to_dense().P, e.P)
+
+
+def test_model_built_from_another_models_sparse_P():
+    """A validated model's CSR buffers are read-only: building a new model from them (directly
+    or through ``replace``) must work and must leave the original untouched."""
+    P = np.zeros((3, 2, 3))
+    P[:, 0, 0] = 1.0
+    P[:, 1, :] = [0.2, 0.3, 0.5]
+    m = DiscountedMDP(P, np.ones((3, 2)), 0.9).to_sparse()
+    before = m.P.toarray().copy()
+    m2 = m.replace(R=np.zeros((3, 2)))
+    m3 = DiscountedMDP(m.P, np.zeros((3, 2)), 0.5)
+    e = EpisodicMDP(m.P, np.zeros((3, 2)), 4, 0)
+    for other in (m2, m3, e):
+        np.testing.assert_array_equal(other.P.toarray(), before)
+        assert not other.P.data.flags.writeable
+    np.testing.assert_array_equal(m.P.toarray(), before)

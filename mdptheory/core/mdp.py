@@ -92,7 +92,9 @@ def _check_dense_P(P: np.ndarray, names: str, normalize: bool) -> np.ndarray:
 def _check_sparse_P(P, n_rows_expected: int, S: int, A: int, stage: bool, normalize: bool):
     if not sp.issparse(P):
         raise TypeError("expected a scipy.sparse matrix")
-    P = sp.csr_matrix(P, dtype=np.float64)
+    # always our own copy: canonicalisation below works in place, and the caller's matrix
+    # (possibly another model's read-only P) must be neither modified nor required writable
+    P = sp.csr_matrix(P, dtype=np.float64, copy=True)
     if P.shape != (n_rows_expected, S):
         raise ValueError(f"sparse P must have shape {(n_rows_expected, S)}, got {P.shape}")
     P.sum_duplicates()
