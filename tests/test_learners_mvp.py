@@ -9,7 +9,7 @@ import pytest
 
 from mdptheory.core import EpisodicMDP
 from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import MVP, UniformRandom
+from mdptheory.learners import MVP, UniformRandom, VarianceMVP
 from mdptheory.regret.engine import run
 
 
@@ -124,3 +124,65 @@ def test_riverswim_regret_sublinear_and_below_uniform():
     for c in cum:
         assert c[-1] < uni
         assert _last_decade_exponent(c) < 0.8
+
+
+@pytest.mark.parametrize("variant", ["2021", "2024"])
+def test_serial_equals_parallel_and_rerun(variant):
+    H = 4
+    mdp = _random_mdp(H=H, scale=1.0 / H) if variant == "2021" else _random_mdp(H=H, stage=True, noise="bernoulli")
+    L = MVP(variant, bonus_scale=0.01)
+    one = run(L, mdp, 150, seeds=[0, 3, 4], workers=1, progress=False)
+    two = run(L, mdp, 150, seeds=[0, 3, 4], workers=2, progress=False)
+    again = run(L, mdp, 150, seeds=[4], workers=1, progress=False)
+    assert np.array_equal(one.returns, two.returns)
+    assert np.array_equal(one.pseudo_regret, two.pseudo_regret)
+    assert np.array_equal(one.pseudo_regret[2], again.pseudo_regret[0])
+    assert not np.array_equal(one.returns[0], one.returns[1])
+
+
+def test_normalisation_error_names_the_total():
+    # N2 with total reward 4 * 0.5 = 2 > 1: the message gives the maximal episode total
+    mdp = _random_mdp(H=4).replace(R=np.full((4, 3), 0.5))
+    with pytest.raises(ValueError, match=r"N2.*total reward of 2\.0 > 1.*H = 4"):
+        run(MVP(), mdp, 2, seeds=1)
+    # the exact almost-sure total, not H * max r: a reward of 1 reachable once per episode is N2
+    P = np.zeros((2, 1, 2))
+    P[0, 0, 1] = 1.0
+    P[1, 0, 1] = 1.0
+    R = np.array([[1.0], [0.0]])
+    run(MVP(), EpisodicMDP(P, R, 5, 0), 3, seeds=1, progress=False)
+    # N3 (2024): totals above H are rejected
+    with pytest.raises(ValueError, match=r"N3.*> 4"):
+        run(MVP("2024"), _random_mdp(H=4).replace(R=np.full((4, 3), 1.5)), 2, seeds=1)
+    with pytest.raises(ValueError, match="normalization.*'N1'"):
+        MVP(normalization="N1")
+    with pytest.raises(ValueError, match="reward_bonus.*'x'"):
+        MVP(reward_bonus="x")
+    with pytest.raises(ValueError, match="model_batch.*'x'"):
+        MVP(model_batch="x")
+    with pytest.raises(ValueError, match="stationary.*1"):
+        MVP(stationary=1)
+
+
+def test_bound_uses_the_learner_delta_by_default():
+    L = MVP(delta=0.2)
+    a = L.bound(6, 2, 20, 1000.0)
+    b = L.bound(6, 2, 20, 1000.0, 0.2)
+    assert float(a) == float(b) and a.holds_with_probability == pytest.approx(0.8)
+    iota = math.log(200 * 6 * 2 * 400 * 1e6 / 0.2)
+    assert float(a) == pytest.approx(math.sqrt(12 * 1000) * iota + 36 * 2 * iota ** 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: MVP(), lambda: MVP("2021", stationary=True), lambda: VarianceMVP()])
+def test_stationary_mvp_rejects_stage_dependent_mdp(make):
+    """HOM pooling over stages would mix different laws: refused with a clear error, while the
+    INHOM variant accepts the same model."""
+    rng = np.random.default_rng(0)
+    H, S, A = 3, 2, 2
+    P = rng.dirichlet(np.ones(S), size=(H, S, A))
+    R = rng.uniform(size=(H, S, A)) / H
+    mdp = EpisodicMDP(P, R, H, 0)
+    with pytest.raises(ValueError, match=r"stationary=True\) pools counts over stages"):
+        run(make(), mdp, 5, 1, progress=False)
+    tr = run(MVP("2021", stationary=False), mdp, 5, 1, progress=False)
+    assert tr.pseudo_regret.shape == (1, 5)

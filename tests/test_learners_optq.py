@@ -95,3 +95,58 @@ def test_optq_bound_and_errors():
         OptimisticQLearning("x")
     with pytest.raises(ValueError, match="c1"):
         OptimisticQLearning(c1=-1)
+
+
+def test_optq_rejects_bad_input_naming_the_value():
+    with pytest.raises(ValueError, match="delta.*0"):
+        OptimisticQLearning(delta=0)
+    with pytest.raises(ValueError, match="delta.*True"):
+        OptimisticQLearning(delta=True)
+    with pytest.raises(ValueError, match="c2.*nan"):
+        OptimisticQLearning(c2=float("nan"))
+    with pytest.raises(ValueError, match="bonus_scale.*'1'"):
+        OptimisticQLearning(bonus_scale="1")
+    with pytest.raises(ValueError, match="cap.*'x'"):
+        OptimisticQLearning(cap="x")
+
+
+def test_optq_checks_n1_against_the_mdp():
+    R = np.full((3, 2, 2), 0.5)
+    R[2, 1, 1] = 2.0                       # stage-dependent reward above 1 at (h=2, s=1, a=1)
+    mdp = m.EpisodicMDP(np.ones((2, 2, 2)) / 2, R, 3, 0)
+    with pytest.raises(ValueError, match=r"N1.*h=2, s=1, a=1.*2\.0"):
+        run(OptimisticQLearning(), mdp, 2, 1)
+    # Bernoulli rewards with means in [0, 1] emit 0/1 only: accepted
+    run(OptimisticQLearning(), mdp.replace(R=np.full((3, 2, 2), 0.9), reward_noise="bernoulli"), 2, 1,
+        progress=False)
+
+
+def test_first_bernstein_update_by_hand():
+    # t = 1: alpha_1 = 1, W_1 = 0, beta_1 = min(c1 (sqrt(H * H * iota) + sqrt(H^7 S A) iota),
+    # c2 sqrt(H^3 iota)), b_1 = beta_1 / 2, Q = r + V_{h+1}(x') + b_1
+    L = OptimisticQLearning("bernstein", delta=0.1, c1=0.01, c2=1.0)
+    mdp = m.EpisodicMDP(np.ones((2, 2, 2)) / 2, np.full((2, 2), 0.3), 3, 0)
+    L.prepare(mdp, 10)
+    L.reset(2, 2, 3, seed_rng(0))
+    L.begin_episode(0)
+    L.observe(2, 1, 0, 0.3, 0)             # last stage: V_{H} = 0
+    iota = math.log(2 * 2 * 10 * 3 / 0.1)
+    beta = min(0.01 * (math.sqrt(3 * 3 * iota) + math.sqrt(3 ** 7 * 4) * iota), math.sqrt(27 * iota))
+    assert L._Q[2, 1, 0] == pytest.approx(0.3 + beta / 2, rel=1e-12)
+    # second visit: alpha_2 = 4/5, b_2 = (beta_2 - beta_1 / 5) / (8/5)
+    L.observe(2, 1, 0, 0.3, 1)
+    beta2 = min(0.01 * (math.sqrt(3 / 2 * 3 * iota) + math.sqrt(3 ** 7 * 4) * iota / 2), math.sqrt(27 * iota / 2))
+    b2 = (beta2 - beta / 5) / (2 * 0.8)
+    assert L._Q[2, 1, 0] == pytest.approx(0.2 * (0.3 + beta / 2) + 0.8 * (0.3 + b2), rel=1e-12)
+
+
+def test_weights_helpers_validate_input():
+    with pytest.raises(ValueError, match="t must be an integer >= 0, got -1"):
+        learning_rate_weights(3, -1)
+    with pytest.raises(ValueError, match="t must be an integer >= 0, got 2.5"):
+        learning_rate_weights(3, 2.5)
+    with pytest.raises(ValueError, match="H must be a positive integer, got 0"):
+        learning_rate_weights(0, 3)
+    with pytest.raises(ValueError, match="visit counts t must be >= 1"):
+        learning_rate(3, 0)
+    assert learning_rate_weights(4, 0).tolist() == [1.0]     # alpha_0^0 = empty product

@@ -84,3 +84,19 @@ def test_riverswim_regret_sublinear_and_below_uniform():
     for c in np.cumsum(tr.pseudo_regret, axis=1):
         assert c[-1] < uni
         assert _last_decade_exponent(c) < 0.8
+
+
+def test_serial_equals_parallel_and_normalisation():
+    mdp = _small(seed=6)
+    L = VarianceMVP(bonus_scale=0.03)
+    one = run(L, mdp, 150, seeds=[0, 1, 2], workers=1, progress=False)
+    two = run(L, mdp, 150, seeds=[0, 1, 2], workers=2, progress=False)
+    assert np.array_equal(one.returns, two.returns)
+    assert np.array_equal(one.pseudo_regret, two.pseudo_regret)
+    # N2 is checked against the MDP: per-step rewards up to 1 over H = 5 steps
+    with pytest.raises(ValueError, match="VarianceMVP assumes N2"):
+        run(VarianceMVP(), mdp.replace(R=np.asarray(mdp.R) * 5), 2, seeds=1)
+    # the N3 option accepts it
+    run(VarianceMVP(normalization="N3"), mdp.replace(R=np.asarray(mdp.R) * 5), 2, seeds=1, progress=False)
+    b = VarianceMVP(delta=0.1).bound(4, 3, 5, 100.0)
+    assert b.holds_with_probability == pytest.approx(0.9)

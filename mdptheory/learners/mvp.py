@@ -28,12 +28,32 @@ Variants (``variant=``):
     model is rebuilt from the **latest batch only** (samples ``2^{i-1}+1..2^i``).
     Normalisation N3.
 
-Provenance (details in ``proofs_notes/mvp.md``): the 2024 algorithm box, its constants and
-``iota = log(1/delta')``, ``delta' = delta / (200 S A H^2 K^2)`` are the paper's. For 2021 the
-constants are those the 2024 paper attributes to "the bonus originally proposed in Zhang et
-al. 2021a"; the 2021 ``iota`` (we reuse the 2024 one) is a **reconstruction**. Without a
-known ``K`` (learner driven by hand, without :meth:`prepare`) the anytime substitute
-``K -> k`` is used (**reconstruction**).
+Provenance (details in ``proofs_notes/mvp.md``).
+
+* **Paper, 2024** (Algorithm 1 of arXiv 2307.13586; the items up to Remark 1 were re-read
+  in a text conversion of the paper in the search tool's code index during the issue-4
+  review, the bonus line and the ``Q`` update are [V] in the notes): input constants ``c1 = 460/9,
+  c2 = 2 sqrt 2, c3 = 544/9``; ``delta' = delta / (200 S A H^2 K^2)``, ``iota = log(1/delta')``;
+  initialisation ``Q = V = H``; line 6 (counts, reward sums ``theta`` and squared sums
+  ``kappa``); line 7 (trigger when the all-time count of ``(s, a, h)`` is in
+  ``{1, 2, ..., 2^{log2 K}}``: the batch size is the number of samples of this epoch);
+  line 8 (``TRIGGERED``, then reset of the batch accumulators: *latest batch only*);
+  lines 10-11 (replan after the episode, ``V_{H+1} = 0``); ``Q = min{r + P V + b, H}``; the
+  monotone Bernstein bonus with the empirical reward variance ("in order to enable
+  variance-aware regret, we also need to keep track of the empirical variance of the
+  (stochastic) immediate rewards"). Remark 1: the original MVP uses *all* ``2^i`` samples.
+* **Paper, 2021** (through the 2024 restatement): the same monotone bonus "originally
+  proposed in" Zhang, Ji & Du (2021) with the same constants, the doubling trigger, the
+  all-sample model (Remark 1 of 2024), time-homogeneous counts, N2 scale (cap 1).
+* **Reconstructions**: the 2021 ``iota`` (we reuse the 2024 ``log(1/delta')``); that the 2021
+  reward term uses the empirical reward *variance* (switch ``reward_bonus="mean"`` kept);
+  the never-visited model (``P_hat`` uniform, ``r_hat = 0``, ``n -> max(n, 1)``: the bonus
+  then exceeds ``G`` and ``Q = G``, as the paper's analysis with ``P^(0) = 1/S``); the
+  trigger set is not truncated at ``K`` (per-``(h, s, a)`` counts cannot exceed ``K`` in 2024;
+  in 2021 the pooled counts can reach ``KH``); without a known ``K`` (learner driven by hand,
+  without :meth:`prepare`) the anytime substitute ``K -> k``; ``bonus_scale``; ties to the
+  lowest action. The 2024 analysis assumes ``K`` a power of 2 "to streamline presentation";
+  any ``K`` is accepted.
 """
 
 from __future__ import annotations
@@ -128,10 +148,21 @@ class MVP(Learner):
         self.reward_bonus = check_choice("reward_bonus", reward_bonus, ("variance", "mean"))
         self.model_batch = check_choice("model_batch", model_batch or ("all" if variant == "2021" else "latest"),
                                         ("all", "latest"))
-        if stationary not in (None, True, False):
+        if stationary is not None and not isinstance(stationary, (bool, np.bool_)):
             raise ValueError(f"stationary must be True, False or None, got {stationary!r}")
         self.stationary = (variant == "2021") if stationary is None else bool(stationary)
         self.c1, self.c2, self.c3 = MVP_C1, MVP_C2, MVP_C3
+
+    def prepare(self, mdp, episodes) -> None:
+        """Normalisation check, and with ``stationary=True`` (HOM: counts, rewards and model
+        pooled over stages) a ``ValueError`` for a stage-dependent MDP, whose pooled
+        estimates would silently mix different laws."""
+        super().prepare(mdp, episodes)
+        if self.stationary and not mdp.stationary:
+            raise ValueError(
+                f"{type(self).__name__}(stationary=True) pools counts over stages (HOM) and needs a "
+                f"stationary MDP (stage-dependent P: {mdp.stage_dependent_P}, R: {mdp.stage_dependent_R}); "
+                "use stationary=False or augment the state with the stage index")
 
     # -- helpers -----------------------------------------------------------------------
     def _G(self, H) -> float:
@@ -225,8 +256,9 @@ class MVP(Learner):
         return CompiledLoop(_mvp_loop, params)
 
     # -- theory ------------------------------------------------------------------------------
-    def bound(self, S, A, H, K, delta) -> RegretBound:
-        r"""The theorem's regret rate with unit constants (the papers' ``O~`` hides them).
+    def bound(self, S, A, H, K, delta=None) -> RegretBound:
+        r"""The theorem's regret rate with unit constants (the papers' ``O~`` hides them;
+        ``delta=None`` uses the learner's).
 
         ``"2021"`` (Zhang, Ji & Du 2021, N2, homogeneous):
         ``G [ sqrt(S A K) iota + S^2 A iota^2 ]``.
@@ -234,6 +266,7 @@ class MVP(Learner):
         ``min{ (G/H) sqrt(S A H^3 K) iota, G K }`` -- no burn-in term.
         ``iota = log(200 S A H^2 K^2 / delta)``; ``G = 1`` (N2) or ``H`` (N3).
         """
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         G = self._G(H)
@@ -251,7 +284,7 @@ class MVP(Learner):
             setting = "INHOM" if not self.stationary else "HOM"
         return RegretBound(value=lead + low, leading=lead, lower_order=low,
                            normalization=self.normalization, setting=setting, theorem=thm,
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+                           explicit_constants=False, holds_with_probability=1.0 - float(delta))
 
 
 @njit(cache=True, nogil=True)
@@ -281,6 +314,9 @@ def _mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
                         rv = 0.0
                 else:
                     rv = G * rhat[m, s, a]
+                # monotone Bernstein bonus (2024 Algorithm 1; G = H there, G = 1 under N2):
+                # c1 sqrt(V(P^, V_{h+1}) iota / max(n,1)) + c2 sqrt((sigma^ - r^^2) iota / max(n,1))
+                #   + c3 G iota / max(n,1);  Q = min(r^ + P^ V_{h+1} + b, G)
                 b = bs * (c1 * math.sqrt(var * iota / nn)
                           + (c2 * math.sqrt(rv * iota / nn) + c3 * G * iota / nn))
                 q = rhat[m, s, a] + pv + b
@@ -325,7 +361,7 @@ def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
             Rsum[m, s, a] += r
             R2sum[m, s, a] += r * r
             N = Nall[m, s, a]
-            if N & (N - 1) == 0:
+            if N & (N - 1) == 0:        # 2024 Alg. 1 line 7: all-time count in {1, 2, 4, ...}
                 nb = 0
                 for t in range(S):
                     nb += Nb[m, s, a, t]
@@ -334,7 +370,7 @@ def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
                 sighat[m, s, a] = R2sum[m, s, a] / nb
                 for t in range(S):
                     Phat[m, s, a, t] = Nb[m, s, a, t] / nb
-                if latest == 1:
+                if latest == 1:         # line 8: next batch starts empty (2021: keep all)
                     for t in range(S):
                         Nb[m, s, a, t] = 0
                     Rsum[m, s, a] = 0.0

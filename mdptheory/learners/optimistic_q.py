@@ -18,11 +18,19 @@ initialised :math:`Q_h=V_h=H`, :math:`V_{H+1}=0`, :math:`\iota=\ln(SAT/p)`:
   :math:`\beta_t=\min\{c_1(\sqrt{\tfrac{H}{t}(W_t+H)\iota}+\sqrt{H^7SA}\,\iota/t),\ c_2\sqrt{H^3\iota/t}\}`
   and :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`.
 
-The update rule, learning rate and bonus shapes are the paper's ([V] in
-``regret_algorithms.md`` section 2). The paper leaves ``c, c1, c2`` as unspecified absolute
-constants: the defaults ``c = c1 = c2 = 1`` are a reconstruction ([P]); ``bonus_scale``
-multiplies the bonus. Note the weighting: the *old* value gets :math:`1-\alpha_t` and the
-target :math:`\alpha_t` (the first visit, :math:`\alpha_1=1`, overwrites the initial ``H``).
+Provenance (``proofs_notes/optimistic_q.md``). **Paper** ([V] in ``regret_algorithms.md``
+section 2): the update rule and its weighting, the learning rate :math:`\alpha_t`, the
+initialisation ``Q = V = H``, :math:`\iota=\ln(SAT/p)`, the bonus shapes of Algorithms 1
+and 2 (including the Bernstein variance of the next-state values *as stored at each visit*
+and :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`), Lemma 4.1 and the two
+theorems' rates. **Ours**: the paper leaves ``c, c1, c2`` as unspecified absolute constants
+("there exists an absolute constant"), so the defaults ``c = c1 = c2 = 1`` are a
+reconstruction ([P]) and no bound with explicit constants exists; ``bonus_scale``
+multiplies the bonus; ``cap="remaining"`` is an option; ties to the lowest action; random
+rewards (the paper's are deterministic) enter the target as observed. Note the weighting:
+the *old* value gets :math:`1-\alpha_t` and the target :math:`\alpha_t` (the first visit,
+:math:`\alpha_1=1`, overwrites the initial ``H``); swapping them (as Colosseum's episodic
+Q-learning does) is detected by ``tests/test_learners_part_a_references.py``.
 
 Because :math:`Q_h` changes only at step ``h`` (after acting at step ``h``), the policy played
 in episode ``k`` is the greedy policy of the Q-table at the start of the episode; the
@@ -44,9 +52,19 @@ __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
 _BONUS = {"hoeffding": 0, "bernstein": 1}
 
 
+def _check_H(H):
+    if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
+        raise ValueError(f"H must be a positive integer, got {H!r}")
+
+
 def learning_rate(H: int, t) -> np.ndarray:
-    r""":math:`\alpha_t=(H+1)/(H+t)` (Jin et al. 2018, Section 3)."""
-    return (H + 1.0) / (H + np.asarray(t, dtype=float))
+    r""":math:`\alpha_t=(H+1)/(H+t)` for visit counts ``t >= 1`` (Jin et al. 2018, Section 3;
+    :math:`\alpha_1=1`)."""
+    _check_H(H)
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 1):
+        raise ValueError(f"visit counts t must be >= 1, got {t!r}")
+    return (H + 1.0) / (H + t)
 
 
 def learning_rate_weights(H: int, t: int) -> np.ndarray:
@@ -58,9 +76,11 @@ def learning_rate_weights(H: int, t: int) -> np.ndarray:
     :math:`\max_i\alpha_t^i\le 2H/t`, :math:`\sum_i(\alpha_t^i)^2\le2H/t`,
     :math:`\sum_{t\ge i}\alpha_t^i=1+1/H` and
     :math:`1/\sqrt t\le\sum_i\alpha_t^i/\sqrt i\le2/\sqrt t`."""
-    if t < 0:
-        raise ValueError(f"t must be >= 0, got {t}")
-    alpha = learning_rate(H, np.arange(1, t + 1))
+    _check_H(H)
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+        raise ValueError(f"t must be an integer >= 0, got {t!r}")
+    t = int(t)
+    alpha = (H + 1.0) / (H + np.arange(1, t + 1, dtype=float))
     w = np.empty(t + 1)
     # suffix products of (1 - alpha_j), j = i+1..t
     one_minus = 1.0 - alpha
@@ -109,11 +129,13 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             # array argument and step, which was 85% of the loop's time
             N[h, s, a] += 1.0
             t = N[h, s, a]
-            alpha = (Hf + 1.0) / (Hf + t)
+            alpha = (Hf + 1.0) / (Hf + t)                    # Jin et al. 2018, alpha_t = (H+1)/(H+t)
             vnext = V[h + 1, s2]
             if bonus == 0:
-                b = c * math.sqrt(Hf * Hf * Hf * iota / t)
+                b = c * math.sqrt(Hf * Hf * Hf * iota / t)   # Alg. 1: b_t = c sqrt(H^3 iota / t)
             else:
+                # Alg. 2: W_t from the stored next values, beta_t = min{c1(...), c2 sqrt(H^3 iota/t)},
+                # b_t = (beta_t - (1 - alpha_t) beta_{t-1}) / (2 alpha_t)
                 Ms[h, s, a] += vnext
                 M2s[h, s, a] += vnext * vnext
                 mu = Ms[h, s, a] / t
@@ -125,6 +147,7 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
                 beta = b1 if b1 < b2 else b2
                 b = (beta - (1.0 - alpha) * bprev[h, s, a]) / (2.0 * alpha)
                 bprev[h, s, a] = beta
+            # old value weighted 1 - alpha_t, target alpha_t (Algs. 1 and 2)
             Q[h, s, a] = (1.0 - alpha) * Q[h, s, a] + alpha * (r + vnext + scale * b)
             best = Q[h, s, 0]
             arg = 0
@@ -149,8 +172,8 @@ class OptimisticQLearning(Learner):
         Failure probability ``p`` in :math:`\iota=\ln(SAT/p)`.
     c, c1, c2 : float
         The paper's absolute constants (reconstruction: 1 by default).
-    bonus_scale : float > 0
-        Multiplies the bonus ``b_t``.
+    bonus_scale : float >= 0
+        Multiplies the bonus ``b_t`` (1 = the constants above; 0 = no exploration bonus).
     cap : {"H", "remaining"}
         Initial values and the cap of :math:`V_h` are ``H`` (the paper) or the remaining
         horizon ``H - h`` (0-based; a tighter optimistic variant, not the paper's rule).
@@ -169,10 +192,12 @@ class OptimisticQLearning(Learner):
                  c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0, cap: str = "H"):
         if bonus not in _BONUS:
             raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
-        if not (0.0 < float(delta) < 1.0):
+        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating)) \
+                or not (0.0 < float(delta) < 1.0):
             raise ValueError(f"delta must be in (0, 1), got {delta!r}")
         for nm, v in (("c", c), ("c1", c1), ("c2", c2), ("bonus_scale", bonus_scale)):
-            if not (math.isfinite(float(v)) and float(v) >= 0.0):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(float(v)) and float(v) >= 0.0):
                 raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
         if cap not in ("H", "remaining"):
             raise ValueError(f"cap must be 'H' or 'remaining', got {cap!r}")

@@ -7,9 +7,12 @@ What is the paper's and what is reconstructed (``proofs_notes/reference_capped.m
 
 * **Paper [verified, abstract]:** a reference-function-based model-free algorithm whose
   novelty is a *capped-doubling* schedule for updating the reference; its regret is
-  variance-dependent. Its full text (algorithm box, bonuses, cap, theorem) was **not**
-  reachable while this was written (the search tool only returned the abstract and
-  introduction).
+  variance-dependent ("we further *initiate* the study on model-free algorithms"). Its full
+  text (algorithm box, bonuses, cap, theorem) was **not** reachable: searched again in the
+  issue-4 review (pages, code, docs and issues corpora, exact strings from the body), only
+  the abstract and the start of the introduction exist in the stored copies. No rule below
+  is the paper's beyond the words "reference function" and "capped-doubling reference
+  update schedule".
 * **Reconstruction:** we build it on UCB-Advantage (:class:`~mdptheory.learners.UCBAdvantage`,
   same stage schedule, same two update rules and Bernstein-type bonuses) and replace the
   "learn the reference once at ``N_0`` visits" rule by
@@ -20,10 +23,16 @@ What is the paper's and what is reconstructed (``proofs_notes/reference_capped.m
       \text{ and } N_h(s)\le N_{\rm cap},
 
   frozen afterwards, with ``N_cap = ceil(c4 S A H^5 iota)`` (the UCB-Advantage threshold with
-  reference accuracy ``beta = 1``). Because ``V`` is non-increasing, every reference value
-  is an upper bound of later ones, so the all-sample reference average stays optimistic
-  when the reference changes; doubling means the reference changes only
-  ``O(log N_cap)`` times per state.
+  reference accuracy ``beta = 1``). As in UCB-Advantage's Algorithm 1, both running sums
+  use the reference value *current at each visit* (``r + Vref(s')`` over all samples,
+  ``V(s') - Vref(s')`` over the stage). Because ``V`` is non-increasing, so is every
+  reference value, and doubling means the reference of a state changes at most
+  ``log2(N_cap) + 1`` times; an optimism proof for this mixture of reference values is
+  **not** given here (the paper's analysis was not available).
+* Consequences worth knowing: the default cap ``c4 S A H^5 iota`` exceeds any feasible
+  visit count (about ``2e8`` for ``S = 6, A = 2, H = 20``), so in practice the schedule is
+  "doubling forever"; on small instances the advantage rule rarely wins the three-way
+  ``min``, and the trajectory often coincides with UCB-Advantage's.
 """
 
 from __future__ import annotations
@@ -63,12 +72,14 @@ class ReferenceCappedDoubling(UCBAdvantage):
                  c2: float = 1.0, c3: float = 1.0, c4: float = 1.0, beta: float = 1.0):
         super().__init__(delta=delta, bonus_scale=bonus_scale, c1=c1, c2=c2, c3=c3, c4=c4, beta=beta)
 
-    def bound(self, S, A, H, K, delta, var_star: float | None = None) -> RegretBound:
+    def bound(self, S, A, H, K, delta=None, var_star: float | None = None) -> RegretBound:
         r"""Expected shape of the variance-dependent bound (**reconstruction**, the paper's
         display was not available): ``sqrt(S A H K Var*) iota + S A H^5 iota^2`` capped at
         ``H K``, where ``Var*`` is the maximal expected sum of per-step conditional variances
         of ``V*`` (N1 scale, ``<= H^2``; default ``H^2``, the worst case, which gives the
-        minimax ``sqrt(S A H^3 K)``). Unit constants; ``iota = log(2 S A H K / delta)``."""
+        minimax ``sqrt(S A H^3 K)``). Unit constants; ``iota = log(2 S A H K / delta)``;
+        ``delta=None`` uses the learner's."""
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         vs = float(H * H) if var_star is None else float(var_star)
@@ -82,4 +93,4 @@ class ReferenceCappedDoubling(UCBAdvantage):
                            normalization="N1", setting="INHOM",
                            theorem="Zhou, Zhang & Du (ICML 2023), model-free variance-dependent bound "
                                    "-- shape reconstructed, unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+                           explicit_constants=False, holds_with_probability=1.0 - float(delta))

@@ -15,13 +15,23 @@ with :math:`Q_h(x,a)=H` for unvisited pairs, :math:`L=\ln(5SAT/\delta)` and
 * CH: :math:`b(x,a) = 7HL/\sqrt{n(x,a)}`;
 * BF: :math:`b_h(x,a)=\sqrt{8L\,\mathrm{Var}_{\hat P}(V_{h+1})/n}+\frac{14HL}{3n}
   +\sqrt{8\sum_y\hat P(y)\min(10^4H^3S^2AL^2/m_{h+1}(y),\,H^2)/n}`, where
-  :math:`m_{h+1}(y)` counts finished-episode visits of ``y`` at stage ``h+1`` (the term is
-  :math:`H^2` when :math:`m_{h+1}(y)=0`).
+  :math:`m_{h+1}(y)` counts finished-episode visits of ``y`` at time ``h+1`` (the paper's
+  :math:`N'_{k,h+1}(y)`; at the last stage the time ``H+1`` state, i.e. the final state of
+  an episode; the term is :math:`H^2` when :math:`m_{h+1}(y)=0`).
 
-Everything above is the paper's (tagged [V] in ``regret_algorithms.md`` section 1). Choices
-of ours (reconstructions, see ``proofs_notes/ucbvi.md``): the third BF term is set to 0 at
-the last stage, where :math:`V_{H+1}=V^*_{H+1}=0` so the variance it controls is exactly 0;
-``bonus_scale`` multiplies the whole bonus (1 = theory mode); ties go to the lowest action.
+Provenance (``proofs_notes/ucbvi.md``). **Paper** (tagged [V] in ``regret_algorithms.md``
+section 1, and re-checked in the issue-4 review against the formal restatement of
+Algorithms 1-4 and Theorems 1-2 in ``prove2me/formalpedia``, which cites arXiv 1703.05449v2
+pp. 2-5 and p. 14): the update with the ``min`` over the previous episode's ``Q`` and
+``H``, ``Q = H`` for unvisited pairs, the log term :math:`L`, the CH constant 7, the three
+BF terms with constants :math:`8,\ 14/3,\ 8,\ 10^4=100^2`, the use of the current episode's
+:math:`V_{h+1}` in the variance, the time-indexed visit counts :math:`N'_{k,h}` for
+``h = 1..H+1`` (so the third BF term is present at the last stage too, with the counts of
+the final states), and both theorems with their constants. **Ours** (choices):
+``bonus_scale`` multiplies the whole bonus (1 = theory mode); ``cap="remaining"`` is an
+option (default: the paper's ``H``); ties go to the lowest action. Rewards: the paper's are known and deterministic; on an
+MDP with random rewards the learner uses the known *means* (read in :meth:`UCBVI.prepare`),
+and regret is defined through the means, so the theorem still applies.
 
 Bounds (``bound``): Theorem 1 (CH) :math:`20HL'\sqrt{SAT}+250H^2S^2AL'^2`, Theorem 2 (BF)
 :math:`30HL'\sqrt{SAK}+2500H^2S^2AL'^2+4H^{3/2}\sqrt{KL'}`, :math:`L'=\ln(5HSAT/\delta)`,
@@ -31,6 +41,7 @@ with probability at least :math:`1-\delta`, N1 scale.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -38,9 +49,13 @@ from numba import njit
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
 
-__all__ = ["UCBVI", "ucbvi_plan_ref"]
+__all__ = ["UCBVI", "UCBVIPlan", "ucbvi_plan_ref"]
 
 _BONUS = {"hoeffding": 0, "bernstein": 1}
+
+
+def _is_real(x) -> bool:
+    return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating))
 
 
 @njit(cache=True, nogil=True)
@@ -62,7 +77,7 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi
             for a in range(A):
                 cnt = n[x, a]
                 if cnt == 0.0:
-                    q = ch
+                    q = ch                      # Alg. 2: Q_h(x, a) = H for unvisited pairs
                 else:
                     mean = 0.0
                     sq = 0.0
@@ -75,26 +90,30 @@ def _plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi
                         sq += w * vy * vy
                     mean /= cnt
                     if bonus == 0:
+                        # UCBVI-CH (Alg. 3): b = 7 H L / sqrt(n)
                         b = 7.0 * Hf * L / math.sqrt(cnt)
                     else:
+                        # UCBVI-BF (Alg. 4): sqrt(8 L Var_P^(V_{h+1}) / n) + 14 H L / (3 n)
+                        #   + sqrt(8 sum_y P^(y) min(1e4 H^3 S^2 A L^2 / m_{h+1}(y), H^2) / n)
                         var = sq / cnt - mean * mean
                         if var < 0.0:
                             var = 0.0
-                        third = 0.0
-                        if h < H - 1:
-                            acc = 0.0
-                            for j in range(ns):
-                                y = succ[x, a, j]
-                                w = N[x, a, y]
-                                my = m[h + 1, y]
-                                t = Hf * Hf
-                                if my > 0.0:
-                                    t2 = c3 / my
-                                    if t2 < t:
-                                        t = t2
-                                acc += (w / cnt) * t
-                            third = math.sqrt(8.0 * acc / cnt)
+                        # m[h+1, y]: earlier visits of y at (0-based) time h+1, h+1 = H being
+                        # the final state of an episode (N'_{k,h+1}(y) of the paper)
+                        acc = 0.0
+                        for j in range(ns):
+                            y = succ[x, a, j]
+                            w = N[x, a, y]
+                            my = m[h + 1, y]
+                            t = Hf * Hf
+                            if my > 0.0:
+                                t2 = c3 / my
+                                if t2 < t:
+                                    t = t2
+                            acc += (w / cnt) * t
+                        third = math.sqrt(8.0 * acc / cnt)
                         b = math.sqrt(8.0 * L * var / cnt) + 14.0 * Hf * L / (3.0 * cnt) + third
+                    # Alg. 2: Q = min(Q_prev, H, r + P^ V_{h+1} + b)  (monotone in k)
                     q = Rk[hr, x, a] + mean + scale * b
                     if q > ch:
                         q = ch
@@ -155,9 +174,27 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
         m[H, xs[H]] += 1.0
 
 
-def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, cap="H"):
-    """Plain-numpy twin of the compiled planning step; returns ``(Q, V, pi)`` (``Qprev`` is
-    not modified; the caller replaces it by ``Q``)."""
+@dataclass(frozen=True)
+class UCBVIPlan:
+    """One episode's optimistic plan: ``Q (H, S, A)``, ``V (H+1, S)`` and the greedy policy
+    ``pi (H, S)`` (lowest index on ties). Unpacks as ``Q, V, pi``."""
+
+    Q: np.ndarray
+    V: np.ndarray
+    pi: np.ndarray
+
+    def __iter__(self):
+        return iter((self.Q, self.V, self.pi))
+
+
+def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, cap="H") -> UCBVIPlan:
+    """Plain-numpy twin of the compiled planning step (Azar et al. 2017, Alg. 2 with the
+    bonus of Alg. 3 or 4); returns a :class:`UCBVIPlan` (``Qprev`` is not modified; the
+    caller replaces it by ``Q``).
+
+    ``N (S, A, S)`` transition counts, ``n (S, A)`` their row sums, ``m (H+1, S)`` visits of
+    each state at each stage, ``Rk (HR, S, A)`` known mean rewards, ``bonus`` in
+    ``{"hoeffding", "bernstein"}``, ``L = ln(5SAT/delta)``, ``c3 = 1e4 H^3 S^2 A L^2``."""
     S, A = n.shape
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
@@ -171,21 +208,18 @@ def ucbvi_plan_ref(N, n, m, Rk, H, bonus, scale, L, c3, Qprev, cap="H"):
             b = 7.0 * H * L / np.sqrt(cnt)
         else:
             var = np.maximum(Phat @ (Vn * Vn) - mean * mean, 0.0)
-            if h < H - 1:
-                mm = m[h + 1]
-                t = np.full(S, float(H * H))
-                pos = mm > 0
-                t[pos] = np.minimum(c3 / mm[pos], H * H)
-                third = np.sqrt(8.0 * (Phat @ t) / cnt)
-            else:
-                third = 0.0
+            mm = m[h + 1]                      # N'_{k,h+1}; m[H] = visits of final states
+            t = np.full(S, float(H * H))
+            pos = mm > 0
+            t[pos] = np.minimum(c3 / mm[pos], H * H)
+            third = np.sqrt(8.0 * (Phat @ t) / cnt)
             b = np.sqrt(8.0 * L * var / cnt) + 14.0 * H * L / (3.0 * cnt) + third
         Rh = Rk[h if Rk.shape[0] > 1 else 0]
         ch = float(H) if cap == "H" else float(H - h)
         q = np.minimum(np.minimum(Rh + mean + scale * b, ch), Qprev[h])
         Q[h] = np.where(visited, q, ch)
         V[h] = Q[h].max(axis=1)
-    return Q, V, Q.argmax(axis=2).astype(np.int64)
+    return UCBVIPlan(Q, V, Q.argmax(axis=2).astype(np.int64))
 
 
 class UCBVI(Learner):
@@ -222,9 +256,9 @@ class UCBVI(Learner):
                  cap: str = "H"):
         if bonus not in _BONUS:
             raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
-        if not (0.0 < float(delta) < 1.0):
+        if not _is_real(delta) or not (0.0 < float(delta) < 1.0):
             raise ValueError(f"delta must be in (0, 1), got {delta!r}")
-        if not (float(bonus_scale) > 0.0 and math.isfinite(float(bonus_scale))):
+        if not _is_real(bonus_scale) or not (float(bonus_scale) > 0.0 and math.isfinite(float(bonus_scale))):
             raise ValueError(f"bonus_scale must be a finite number > 0, got {bonus_scale!r}")
         if cap not in ("H", "remaining"):
             raise ValueError(f"cap must be 'H' or 'remaining', got {cap!r}")
@@ -247,6 +281,7 @@ class UCBVI(Learner):
         self._Rk = np.ascontiguousarray(mdp.R if mdp.R.ndim == 3 else mdp.R[None], dtype=np.float64)
 
     def _constants(self, S, A, H, K):
+        """``L = ln(5SAT/delta)`` (Alg. 3/4) and the BF constant ``100^2 H^3 S^2 A L^2``."""
         T = K * H
         L = math.log(5.0 * S * A * T / self.delta)
         c3 = 1e4 * H ** 3 * S ** 2 * A * L ** 2
@@ -264,6 +299,7 @@ class UCBVI(Learner):
         self._traj = []
 
     def begin_episode(self, k):
+        # replan every episode (the paper has no lazy update)
         Q, V, pi = ucbvi_plan_ref(self._N, self._n, self._m, self._Rk, self._H, self.bonus,
                                   self.bonus_scale, self._L, self._c3, self._Qprev, self.cap)
         self._Qprev = Q

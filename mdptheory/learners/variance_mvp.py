@@ -9,6 +9,16 @@ What is the paper's and what is reconstructed (``proofs_notes/variance_mvp.md``)
   conditional variances of ``V*`` (``Var*``) and the maximal variance of the return under a
   policy (``Var^Sigma``) -- and is simultaneously minimax optimal for stochastic MDPs and
   *constant in K* for deterministic MDPs.
+* **Searched, not found (issue-4 review):** the ``pages`` corpus of the search tool holds
+  only the abstract and the first paragraphs of the introduction (pages are indexed from
+  their beginning); the code/docs/issues corpora and exact-string searches for body text
+  ("capped-doubling", "policy-value variance", the bonus constants) found no copy of the
+  algorithm box, the constants or the theorem displays. Nothing below the abstract level
+  could be pinned.
+* **Indirect support [V, Zhang, Chen, Lee & Du 2024 text]:** the MVP bonus with the
+  *empirical reward variance* term is what "enable[s] variance-aware regret"; the two norms
+  are the maximal expected sum of per-step variances of ``V*`` along a policy and the
+  maximal variance of the return, for which that paper refers to this one.
 * **Reconstruction (the full text was not reachable):** MVP-2021 (time-homogeneous, counts
   pooled over steps, doubling trigger, model from all samples, ``Q`` clipped at the total-reward
   bound) with the **empirical reward-variance** bonus term (deterministic rewards pay no reward
@@ -58,7 +68,7 @@ class VarianceMVP(MVP):
         super().__init__("2021", delta=delta, bonus_scale=bonus_scale, normalization=normalization,
                          reward_bonus="variance", model_batch=model_batch, stationary=True)
 
-    def bound(self, S, A, H, K, delta, var_star: float | None = None,
+    def bound(self, S, A, H, K, delta=None, var_star: float | None = None,
               var_sigma: float | None = None) -> RegretBound:
         r"""Variance-dependent bound, shape as recalled in the notes (**reconstruction**; unit
         constants):
@@ -72,7 +82,8 @@ class VarianceMVP(MVP):
         worst cases, which recover MVP's ``sqrt(SAK)``), ``iota = log(200 S A H^2 K^2/delta)``
         and ``G`` = 1 (N2) or ``H`` (N3; pass the norms divided by ``H^2``). For a
         deterministic MDP both norms are 0 and only the ``K``-independent ``S^2 A`` term
-        (up to the ``log K`` in ``iota``) remains."""
+        (up to the ``log K`` in ``iota``) remains. ``delta=None`` uses the learner's."""
+        delta = self.delta if delta is None else delta
         _check_dims(S, A, H, delta)
         K = _as_K(K)
         vs = 1.0 if var_star is None else float(var_star)
@@ -87,4 +98,4 @@ class VarianceMVP(MVP):
                            normalization=self.normalization, setting="HOM",
                            theorem="Zhou, Zhang & Du (ICML 2023), model-based variance-dependent bound "
                                    "-- shape reconstructed, unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+                           explicit_constants=False, holds_with_probability=1.0 - float(delta))
