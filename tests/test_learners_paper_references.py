@@ -131,7 +131,7 @@ def check_against_package(learner, ref_factory, mdp, K, seed, table, **kw):
 # ---------------------------------------------------------------------------------------
 
 class UCBAdvantageRef:
-    """Algorithm 1 with deterministic rewards: stage ends L = {e_1, e_1 + e_2, ...},
+    """Algorithm 1 (rewards folded into the targets per sample): stage ends L = {e_1, e_1 + e_2, ...},
     e_1 = H, e_{i+1} = floor((1 + 1/H) e_i) in exact rationals; per (h, s, a) the list of
     all next-state reference values and the list of the current stage's
     (V_{h+1}(s'), V^ref_{h+1}(s')) pairs, values as they were at each visit."""
@@ -166,8 +166,8 @@ class UCBAdvantageRef:
     def update(self, h, s, a, r, s2):
         key = (h, s, a)
         v, vr = self.V[h + 1, s2], self.Vref[h + 1, s2]
-        self.all_ref[key].append(vr)
-        self.stage[key].append((v, vr))
+        self.all_ref[key].append((r, vr))         # rewards kept per sample: exact for
+        self.stage[key].append((r, v, vr))        # stochastic rewards too
         n = len(self.all_ref[key])
         if n in self.ends:
             H, io = self.H, self.iota
@@ -176,15 +176,15 @@ class UCBAdvantageRef:
             mu = 0.0
             nu = 0.0
             sig = 0.0
-            for v_, vr_ in st:
-                mu += r + v_                      # standard rule: r + V_{h+1}(s')
+            for r_, v_, vr_ in st:
+                mu += r_ + v_                      # standard rule: r + V_{h+1}(s')
                 nu += v_ - vr_                    # advantage V - V^ref
                 sig += (v_ - vr_) ** 2
             muref = 0.0
             sigref = 0.0
-            for x in self.all_ref[key]:
-                muref += r + x                    # reference rule: r + V^ref_{h+1}(s')
-                sigref += (r + x) ** 2
+            for r_, x in self.all_ref[key]:
+                muref += r_ + x                   # reference rule: r + V^ref_{h+1}(s')
+                sigref += (r_ + x) ** 2
             b = self.c1 * math.sqrt(H * H * io / nc)
             var_ref = max(sigref / n - (muref / n) ** 2, 0.0)
             var_adv = max(sig / nc - (nu / nc) ** 2, 0.0)
@@ -216,6 +216,14 @@ def test_ucb_advantage_matches_paper_reference(stage, bs, c4):
         # the reference was really learned (N0 reached) and changed something
         assert any(ref.Vref[h, s] != 4 for h in range(4) for s in range(3))
     assert np.ptp(reg) > 0                         # the played policy changed
+
+
+def test_ucb_advantage_matches_paper_reference_bernoulli_rewards():
+    """Stochastic rewards: the targets r + V and r + V^ref use each sample's own reward."""
+    mdp = small(seed=4, noise="bernoulli")
+    L = UCBAdvantage(bonus_scale=0.05, c4=1e-6, delta=0.05)
+    check_against_package(L, lambda: UCBAdvantageRef(3, 2, 4, 0.05, c4=1e-6, bonus_scale=0.05),
+                          mdp, 600, 3, _q_table)
 
 
 # ---------------------------------------------------------------------------------------
