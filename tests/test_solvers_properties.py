@@ -226,6 +226,26 @@ def test_discounted_ops_all_paths_equal_reference(mdp, seed):
             act[:] = (act + 1) % mdp.A  # same array object, new policy
 
 
+@SET
+@given(mdps, st.integers(0, 1000))
+def test_policy_row_gather_and_affine_matvec_equal_scipy(mdp, seed):
+    """``gather_policy_rows_csr`` equals scipy's row selection ``P[s*A + pi(s)]`` and
+    ``affine_matvec_csr`` (threaded and serial) equals ``b + gamma * M @ V``."""
+    rng = np.random.default_rng(seed)
+    P = mdp.to_sparse().P
+    pi = rng.integers(0, mdp.A, size=mdp.S)
+    ptr, idx, dat = kc.gather_policy_rows_csr(P.indptr, P.indices, P.data, mdp.A, pi)
+    M = P[np.arange(mdp.S) * mdp.A + pi]
+    np.testing.assert_array_equal(ptr, M.indptr)
+    np.testing.assert_array_equal(idx, M.indices)
+    np.testing.assert_array_equal(dat, M.data)
+    V, b = rng.normal(size=mdp.S), rng.normal(size=mdp.S)
+    for fn in (kc.affine_matvec_csr, kc.affine_matvec_csr_serial):
+        out = np.empty(mdp.S)
+        fn(ptr, idx, dat, b, mdp.gamma, V, out)
+        np.testing.assert_allclose(out, b + mdp.gamma * (M @ V), atol=1e-12)
+
+
 def test_greedy_from_products_ties_go_to_lowest_action():
     R = np.zeros((2, 3))
     PV = np.ones(6)

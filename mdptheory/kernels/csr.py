@@ -18,6 +18,9 @@ __all__ = [
     "bellman_max_csr_serial",
     "bellman_q_csr_serial",
     "policy_backup_csr_serial",
+    "gather_policy_rows_csr",
+    "affine_matvec_csr",
+    "affine_matvec_csr_serial",
 
     "bellman_max_csr",
     "bellman_q_csr",
@@ -66,6 +69,39 @@ def _policy_backup_csr(indptr, indices, data, R, gamma, pi, V, V_out):
         for k in range(indptr[row], indptr[row + 1]):
             acc += data[k] * V[indices[k]]
         V_out[s] = R[s, a] + gamma * acc
+
+
+@njit(cache=True)
+def gather_policy_rows_csr(indptr, indices, data, A, pi):
+    r"""CSR arrays of :math:`P_\pi` (row ``s`` = row ``s*A + pi[s]`` of ``P``), contiguous,
+    so that repeated policy backups stream it without the row indirection. Twin:
+    ``P[np.arange(S) * A + pi]`` in :mod:`scipy.sparse` (see the tests)."""
+    S = pi.shape[0]
+    out_ptr = np.empty(S + 1, dtype=np.int64)
+    out_ptr[0] = 0
+    for s in range(S):
+        row = s * A + pi[s]
+        out_ptr[s + 1] = out_ptr[s] + (indptr[row + 1] - indptr[row])
+    out_idx = np.empty(out_ptr[S], dtype=indices.dtype)
+    out_dat = np.empty(out_ptr[S], dtype=np.float64)
+    for s in range(S):
+        row = s * A + pi[s]
+        j = out_ptr[s]
+        for k in range(indptr[row], indptr[row + 1]):
+            out_idx[j] = indices[k]
+            out_dat[j] = data[k]
+            j += 1
+    return out_ptr, out_idx, out_dat
+
+
+def _affine_matvec_csr(indptr, indices, data, b, gamma, V, V_out):
+    """``V_out = b + gamma * M V`` for a CSR matrix ``M`` with one row per state."""
+    S = V_out.shape[0]
+    for s in prange(S):
+        acc = 0.0
+        for k in range(indptr[s], indptr[s + 1]):
+            acc += data[k] * V[indices[k]]
+        V_out[s] = b[s] + gamma * acc
 
 
 @njit(cache=True, fastmath=_FM)
@@ -149,3 +185,7 @@ bellman_q_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_cs
 
 policy_backup_csr = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_csr)
 policy_backup_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_csr))
+
+
+affine_matvec_csr = njit(cache=True, parallel=True, fastmath=_FM)(_affine_matvec_csr)
+affine_matvec_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_affine_matvec_csr))

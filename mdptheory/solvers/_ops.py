@@ -24,8 +24,8 @@ class DiscountedOps:
     small compiled greedy step): GEMV streams ``P`` at the machine's memory bandwidth, and
     keeping every dense product in BLAS avoids two thread pools (OpenBLAS and numba's
     OpenMP) fighting over the cores (measured: alternating them costs ~70% extra).
-    Policy backups gather ``P_pi`` once per policy and reuse it. Sparse models use the
-    numba CSR kernels, threaded when a call reads at least :data:`PARALLEL_MIN_ENTRIES`
+    Policy backups gather ``P_pi`` once per policy and reuse it (dense: an ``(S, S)`` array;
+    CSR: its rows copied contiguously). Sparse models use the numba CSR kernels, threaded when a call reads at least :data:`PARALLEL_MIN_ENTRIES`
     entries. ``gamma`` can be overridden (``gamma=1`` is used by relative value iteration).
     """
 
@@ -44,7 +44,10 @@ class DiscountedOps:
             self.csr = (mdp.P.indptr, mdp.P.indices, mdp.P.data)
             self._max = kc.bellman_max_csr if par_full else kc.bellman_max_csr_serial
             self._q = kc.bellman_q_csr if par_full else kc.bellman_q_csr_serial
-            self._pi = kc.policy_backup_csr if par_pi else kc.policy_backup_csr_serial
+            self._pi = kc.affine_matvec_csr if par_pi else kc.affine_matvec_csr_serial
+            self._pi_cached = None
+            self._Ppi_csr = None
+            self._R_pi = None
         else:
             self.parallel = False  # BLAS decides its own threading
             self._P2 = np.asarray(mdp.P).reshape(self.S * self.A, self.S)  # a view: no copy
@@ -73,7 +76,12 @@ class DiscountedOps:
     def tpi(self, pi, V, V_out):
         """``V_out = T_pi V`` for deterministic actions ``pi``."""
         if self.sparse:
-            self._pi(*self.csr, self.R, self.gamma, pi, V, V_out)
+            if self._pi_cached is None or not np.array_equal(pi, self._pi_cached):
+                # gather the rows of P_pi once per policy (MPI/PI reuse them many times)
+                self._pi_cached = np.array(pi, dtype=np.int64, copy=True)
+                self._Ppi_csr = kc.gather_policy_rows_csr(*self.csr, self.A, self._pi_cached)
+                self._R_pi = np.ascontiguousarray(self.R[np.arange(self.S), self._pi_cached])
+            self._pi(*self._Ppi_csr, self._R_pi, self.gamma, V, V_out)
             return
         if self._pi_cached is None or not np.array_equal(pi, self._pi_cached):
             self._pi_cached = np.array(pi, copy=True)
