@@ -336,3 +336,29 @@ def test_progress_bar_counts_records_and_shows_eta(tmp_path, capsys):
     assert frames, err
     assert "4/8" in frames[0] and "8/8" in frames[-1]
     assert "<" in frames[-1]  # tqdm's "[elapsed<remaining" ETA field
+
+
+def test_write_error_stops_the_sweep_and_keeps_finished_records(tmp_path, monkeypatch):
+    """Records are written on a background thread: a failing write is re-raised in the
+    driver, the records written before it stay valid, and a rerun completes the study with
+    the same arrays as an uninterrupted run."""
+    from mdptheory.sweeps.store import ResultStore
+
+    st = load_config(study_file(tmp_path))
+    real = ResultStore.write_record
+    calls = {"n": 0}
+
+    def flaky(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full (injected)")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(ResultStore, "write_record", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        run_sweep(st, tmp_path / "out", workers=1, progress=False, log=None)
+    monkeypatch.setattr(ResultStore, "write_record", real)
+    rep = run_sweep(st, tmp_path / "out", workers=1, progress=False, log=None)
+    assert rep.n_skipped == 2 and rep.n_computed == 14
+    run_sweep(st, tmp_path / "ref", workers=1, progress=False, log=None)
+    assert stored(tmp_path / "out") == stored(tmp_path / "ref")

@@ -207,8 +207,10 @@ def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
     Vbuf = np.zeros((H + 1, S))
     pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     sqH = math.sqrt(H)
-    # n ** 0.75 by count (the same pow call, so the same bits): pow was ~17% of the loop
-    n_tab = K + 1 if K + 1 < 65536 else 65536
+    # n ** 0.75 by count (the same pow call, so the same bits): pow was ~17% of the loop.
+    # Counts reach K at early stages, so the table covers 0..K (capped at 2**22 entries,
+    # 32 MiB; pow beyond that)
+    n_tab = K + 1 if K + 1 < 4194304 else 4194304
     pow34 = np.empty(n_tab)
     for i in range(n_tab):
         pow34[i] = float(i) ** 0.75

@@ -30,7 +30,9 @@ import inspect
 import math
 import os
 import platform
+import queue
 import sys
+import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -276,6 +278,55 @@ class _Progress:
             self.bar.close()
 
 
+class _RecordWriter:
+    """Writes finished records on one background thread, in completion order.
+
+    Compression and file I/O release the GIL, and so do the compiled learner loops, so with
+    the serial executor the writes of one unit overlap the computation of the next (with
+    process or Dask workers the driver is idle anyway). Still a single writer: records are
+    written one at a time, each atomically; a record is *done* (counted in the report and
+    the progress bar) once its commit marker is on disk. If the process is killed, results
+    still queued are simply recomputed by the next run, like units in flight. The queue is
+    bounded, so a fast executor cannot pile up results in memory; the first write error
+    is re-raised in the driver."""
+
+    def __init__(self, store: ResultStore, bar: "_Progress", maxsize: int = 64):
+        self.store, self.bar = store, bar
+        self.n_done = 0
+        self.compute_time = 0.0
+        self.error: BaseException | None = None
+        self._q: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._t = threading.Thread(target=self._loop, name="mdptheory-record-writer", daemon=True)
+        self._t.start()
+
+    def _loop(self) -> None:
+        while True:
+            res = self._q.get()
+            if res is None:
+                return
+            if self.error is not None:
+                continue  # drain without writing after a failure
+            try:
+                self.store.write_record(res.meta["config_key"], res.seed, res.arrays, res.meta)
+                self.compute_time += float(res.meta["wall_time"])
+                self.n_done += 1
+                self.bar.update(1)
+            except BaseException as exc:  # re-raised in the driver by put()/close()
+                self.error = exc
+
+    def put(self, res: "SeedResult") -> None:
+        if self.error is not None:
+            raise self.error
+        self._q.put(res)
+
+    def close(self) -> None:
+        """Write everything queued, stop the thread, re-raise a write error."""
+        self._q.put(None)
+        self._t.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _iter_serial(units: list[dict]) -> Iterator[tuple[dict, list]]:
     for u in units:
         yield u, compute_unit(u)
@@ -443,8 +494,7 @@ def run_sweep(
         f"({executor}, {n_workers} worker{'s' if n_workers != 1 else ''})")
 
     bar = _Progress(len(pairs), n_ok, progress and n_todo > 0, study.name)
-    compute_time = 0.0
-    n_done = 0
+    writer = _RecordWriter(store, bar)
     try:
         if not units:
             it: Iterator = iter(())
@@ -456,14 +506,15 @@ def run_sweep(
             it = _iter_dask(units, client)
         for unit, results in it:
             for res in results:
-                store.write_record(res.meta["config_key"], res.seed, res.arrays, res.meta)
-                compute_time += float(res.meta["wall_time"])
-                n_done += 1
-                bar.update(1)
+                writer.put(res)
     finally:
-        bar.close()
-        if own_client is not None:
-            own_client.close()
+        try:
+            writer.close()  # finished results are written even when the loop is interrupted
+        finally:
+            bar.close()
+            if own_client is not None:
+                own_client.close()
+    compute_time, n_done = writer.compute_time, writer.n_done
     return SweepReport(
         out=str(store.root), executor=executor, workers=n_workers, n_records=len(pairs),
         n_skipped=n_ok, n_computed=n_done, corrupt=tuple(corrupt), n_units=len(units),
