@@ -2,7 +2,8 @@
 
 Layers (each imports only from the ones before it):
 ``core`` -> ``kernels`` -> ``solvers`` -> ``envs`` -> ``measures`` -> ``learners`` ->
-``regret`` -> ``probes`` / ``correction`` -> ``sweeps`` -> ``plots`` -> ``cli``.
+``regret`` -> ``probes`` -> ``sweeps`` -> ``plots`` -> ``cli``. (The architecture's
+``correction`` layer, max-entropy model correction, has no issue yet and no package.)
 """
 
 __version__ = "0.1.0"
@@ -14,7 +15,7 @@ from mdptheory.solvers import Solution, evaluate, evaluate_q, solve
 from mdptheory.regret import RegretTrace, run
 
 _SUBPACKAGES = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret", "probes",
-                "correction", "sweeps", "plots")
+                "sweeps", "plots")
 
 
 def __getattr__(name):

@@ -1,1 +1,0 @@
-"""mdptheory.correction"""
