@@ -2,7 +2,6 @@
 design-note rules (theory_probes.md §1.3), exact values vs closed forms, the dedicated
 numba backward induction vs its numpy twin and vs mdptheory.solve, and validation."""
 
-from itertools import product
 
 import numpy as np
 import pytest

@@ -173,7 +173,6 @@ def test_compare_representations_parity_and_errors():
 def direct_weighted_rel_error(v, rho, k):
     """Weighted least squares with an explicit character design matrix (independent of the
     spectral normal equations used by low_degree_error)."""
-    N = v.size.bit_length() - 1
     x = np.arange(v.size)
     pcs = np.array([bin(S).count("1") for S in range(v.size)])
     cols = np.flatnonzero(pcs <= k)

@@ -18,7 +18,6 @@ repeated any of them.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -28,24 +27,12 @@ from mdptheory.learners import (EULER, PSRL, CertaintyEquivalence, EpsilonGreedy
                                 QEarlySettledAdvantage, UCBAdvantage)
 from mdptheory.regret import run
 
+from _reference_harness import argmax_low, draw, env_step, stage_ends, ucb_advantage_tables
+
 
 # ---------------------------------------------------------------------------------------
 # environment side, written from docs/learner_protocol.md
 # ---------------------------------------------------------------------------------------
-
-def draw(rng, p):
-    """Inverse CDF: first index with u < running mass over the positive entries."""
-    u = rng.random()
-    acc, last = 0.0, 0
-    for i, pi in enumerate(p):
-        pi = float(pi)
-        if pi > 0.0:
-            acc += pi
-            last = i
-            if u < acc:
-                return i
-    return last
-
 
 def value(mdp, pi):
     """rho . V^pi_1 by backward induction (deterministic (H,S) or stochastic (H,S,A))."""
@@ -80,12 +67,7 @@ def drive(ref, mdp, K, seed, action_draw=False, extra_draw=None):
         G = 0.0
         for h in range(mdp.H):
             a = draw(rng, pi[h, s]) if action_draw else int(pi[h, s])
-            mean = float(R[h, s, a])
-            if mdp.reward_noise == "bernoulli":
-                r = 1.0 if rng.random() < mean else 0.0
-            else:
-                r = mean
-            s2 = draw(rng, P[h, s, a])
+            r, s2 = env_step(rng, P, R, mdp.reward_noise, h, s, a)
             if extra_draw is not None:
                 extra_draw(ref, rng, h, s, a, r, s2)
             else:
@@ -101,14 +83,6 @@ def small(seed=0, S=3, A=2, H=4, stage=False, noise="deterministic"):
     shape = (H, S, A) if stage else (S, A)
     P = rng.dirichlet(np.ones(S), size=shape)
     return EpisodicMDP(P, rng.random(shape), H, np.full(S, 1.0 / S), reward_noise=noise)
-
-
-def argmax_low(q):
-    best, arg = q[0], 0
-    for a in range(1, len(q)):
-        if q[a] > best:
-            best, arg = q[a], a
-    return arg
 
 
 def check_against_package(learner, ref_factory, mdp, K, seed, table, **kw):
@@ -143,21 +117,8 @@ class UCBAdvantageRef:
         self.N0 = math.ceil(c4 * S * A * H ** 5 * self.iota / beta ** 2)
         self.c1, self.c2, self.c3, self.bs = c1, c2, c3, bonus_scale
         # 0-based stage h <-> the paper's h + 1: initial values H - (h+1) + 1 = H - h
-        self.Q = {(h, s, a): float(H - h) for h in range(H) for s in range(S) for a in range(A)}
-        self.V = {(h, s): float(H - h) for h in range(H) for s in range(S)}
-        self.Vref = {(h, s): float(H) for h in range(H) for s in range(S)}
-        for s in range(S):
-            self.V[H, s] = 0.0
-            self.Vref[H, s] = 0.0
-        self.all_ref = {k: [] for k in self.Q}
-        self.stage = {k: [] for k in self.Q}
-        self.visits = {(h, s): 0 for h in range(H) for s in range(S)}
-        self.ends = set()
-        e, end = Fraction(H), H
-        while end <= 10 ** 7:
-            self.ends.add(end)
-            e = Fraction(math.floor((1 + Fraction(1, H)) * e))
-            end += int(e)
+        self.Q, self.V, self.Vref, self.all_ref, self.stage, self.visits = ucb_advantage_tables(S, A, H)
+        self.ends = stage_ends(H, 10 ** 7)
 
     def policy(self, k, rng):
         return np.array([[argmax_low([self.Q[h, s, a] for a in range(self.A)]) for s in range(self.S)]

@@ -23,7 +23,6 @@ same stream.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -32,23 +31,11 @@ from mdptheory.core import EpisodicMDP
 from mdptheory.learners import MVP, UCBVI, OptimisticQLearning, ReferenceCappedDoubling, VarianceMVP
 from mdptheory.regret import run
 
+from _reference_harness import draw, env_step, greedy, stage_ends, ucb_advantage_tables
+
 # ---------------------------------------------------------------------------------------
 # environment side (docs/learner_protocol.md)
 # ---------------------------------------------------------------------------------------
-
-
-def draw(rng, p):
-    """Inverse CDF: first index with u < running mass over the positive entries."""
-    u = rng.random()
-    acc, last = 0.0, 0
-    for i, pi in enumerate(p):
-        pi = float(pi)
-        if pi > 0.0:
-            acc += pi
-            last = i
-            if u < acc:
-                return i
-    return last
 
 
 def policy_value(P, R, init, pi):
@@ -86,28 +73,13 @@ def drive(ref, mdp, K, seed):
         G = 0.0
         for h in range(mdp.H):
             a = int(pi[h, s])
-            mean = float(R[h, s, a])
-            r = (1.0 if rng.random() < mean else 0.0) if mdp.reward_noise == "bernoulli" else mean
-            s2 = draw(rng, P[h, s, a])
+            r, s2 = env_step(rng, P, R, mdp.reward_noise, h, s, a)
             ref.update(h, s, a, r, s2)
             G += r
             s = s2
         ref.end()
         rets[k] = G
     return reg, rets
-
-
-def argmax_low(q):
-    best, arg = q[0], 0
-    for a in range(1, len(q)):
-        if q[a] > best:
-            best, arg = q[a], a
-    return arg
-
-
-def greedy(Q, H, S, A):
-    return np.array([[argmax_low([Q[h, s, a] for a in range(A)]) for s in range(S)] for h in range(H)],
-                    dtype=np.int64)
 
 
 def var2(weights, values):
@@ -493,21 +465,8 @@ class CappedDoublingRef:
         self.iota = math.log(2.0 / delta)
         self.cap = math.ceil(c4 * S * A * H ** 5 * self.iota / beta ** 2)
         self.c1, self.c2, self.c3, self.bs, self.learn_once = c1, c2, c3, bonus_scale, learn_once
-        self.Q = {(h, s, a): float(H - h) for h in range(H) for s in range(S) for a in range(A)}
-        self.V = {(h, s): float(H - h) for h in range(H) for s in range(S)}
-        self.Vref = {(h, s): float(H) for h in range(H) for s in range(S)}
-        for s in range(S):
-            self.V[H, s] = 0.0
-            self.Vref[H, s] = 0.0
-        self.all_ref = {k: [] for k in self.Q}
-        self.stage = {k: [] for k in self.Q}
-        self.visits = {(h, s): 0 for h in range(H) for s in range(S)}
-        self.ends = set()
-        e, end = Fraction(H), H
-        while end <= 10 ** 6:
-            self.ends.add(end)
-            e = Fraction(math.floor((1 + Fraction(1, H)) * e))
-            end += int(e)
+        self.Q, self.V, self.Vref, self.all_ref, self.stage, self.visits = ucb_advantage_tables(S, A, H)
+        self.ends = stage_ends(H, 10 ** 6)
 
     def policy(self):
         return greedy(self.Q, self.H, self.S, self.A)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from mdptheory import DiscountedMDP, EpisodicMDP, evaluate, solve
+from mdptheory import DiscountedMDP, evaluate, solve
 from mdptheory.envs import mdptoolbox_small, puterman_inventory, puterman_two_state
 from mdptheory.solvers import lp_cvxpy, occupancy_measure, solve_constrained
 

@@ -4,7 +4,6 @@ episodic == the time-augmented stationary problem, evaluate(pi*) == V*, and ever
 kernel equals its numpy twin."""
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -18,8 +18,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from mdptheory.core import DiscountedMDP, EpisodicMDP, as_mdp
-from mdptheory.envs._build import check_int, make_mdp
+from mdptheory.core import EpisodicMDP, as_mdp
+from mdptheory.envs._build import make_mdp
 
 __all__ = ["from_gymnasium", "to_gymnasium", "GymnasiumConversionError"]
 

@@ -16,10 +16,8 @@ from mdptheory.kernels.sampling import (
     categorical,
     categorical_ref,
     env_step,
-    greedy_policy,
     record_regret_det,
     record_regret_stoch,
-    stage,
 )
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
 

@@ -197,6 +197,37 @@ class EULER(Learner):
                            explicit_constants=False, holds_with_probability=1.0 - delta)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _mean_and_bonus(n, Nsas, Rsum, R2sum, s, a, Vnext, Vup, Vlo, h, H, L, bs, Bv, Bp, J):
+    """``(r_hat + p_hat . V_{h+1}, bonus)`` for ``(s, a)`` with ``n > 0`` visits, where
+    ``Vnext`` is ``Vup`` (upper recursion) or ``Vlo`` (lower recursion): the same formulas
+    as :meth:`EULER._plan` (reward bonus b^r, variance bonus phi of ``Vnext``, the
+    ``(4J + B_p)/n`` term and the ``B_v ||Vup - Vlo||_{2, p_hat} / sqrt(n)`` correction)."""
+    nn = float(n)
+    nm1 = float(max(n - 1, 1))
+    rhat = Rsum[s, a] / nn
+    rv = R2sum[s, a] / nn - rhat * rhat
+    if rv < 0.0:
+        rv = 0.0
+    br = math.sqrt(2.0 * rv * L / nn) + 7.0 * L / (3.0 * nm1)
+    pv = 0.0
+    pv2 = 0.0
+    pg = 0.0
+    for t in range(Nsas.shape[2]):
+        p = Nsas[s, a, t] / nn
+        v = Vnext[h + 1, t]
+        d = Vup[h + 1, t] - Vlo[h + 1, t]
+        pv += p * v
+        pv2 += p * (v * v)
+        pg += p * (d * d)
+    var = pv2 - pv * pv
+    if var < 0.0:
+        var = 0.0
+    ph = math.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
+    b = bs * (br + ph + (4.0 * J + Bp) / nn + Bv * math.sqrt(pg) / math.sqrt(nn))
+    return rhat + pv, b
+
+
 @njit(cache=True, nogil=True)
 def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
     """Compiled twin of :meth:`EULER._plan` (same formulas, loops over ``(s, a)``)."""
@@ -217,29 +248,8 @@ def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
                 if n == 0:
                     q = cap
                 else:
-                    nn = float(n)
-                    nm1 = float(max(n - 1, 1))
-                    rhat = Rsum[s, a] / nn
-                    rv = R2sum[s, a] / nn - rhat * rhat
-                    if rv < 0.0:
-                        rv = 0.0
-                    br = math.sqrt(2.0 * rv * L / nn) + 7.0 * L / (3.0 * nm1)
-                    pv = 0.0
-                    pv2 = 0.0
-                    pg = 0.0
-                    for t in range(S):
-                        p = Nsas[s, a, t] / nn
-                        vu = Vup[h + 1, t]
-                        d = vu - Vlo[h + 1, t]
-                        pv += p * vu
-                        pv2 += p * (vu * vu)
-                        pg += p * (d * d)
-                    var = pv2 - pv * pv
-                    if var < 0.0:
-                        var = 0.0
-                    ph = math.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
-                    b = bs * (br + ph + (4.0 * J + Bp) / nn + Bv * math.sqrt(pg) / math.sqrt(nn))
-                    q = rhat + pv + b
+                    m, b = _mean_and_bonus(n, Nsas, Rsum, R2sum, s, a, Vup, Vup, Vlo, h, H, L, bs, Bv, Bp, J)
+                    q = m + b
                     if q > cap:
                         q = cap
                 if q > best:
@@ -247,32 +257,10 @@ def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
                     arg = a
             pi[h, s] = arg
             Vup[h, s] = best
-            a = arg
-            n = N[s, a]
+            n = N[s, arg]
             if n > 0:
-                nn = float(n)
-                nm1 = float(max(n - 1, 1))
-                rhat = Rsum[s, a] / nn
-                rv = R2sum[s, a] / nn - rhat * rhat
-                if rv < 0.0:
-                    rv = 0.0
-                br = math.sqrt(2.0 * rv * L / nn) + 7.0 * L / (3.0 * nm1)
-                pl = 0.0
-                pl2 = 0.0
-                pg = 0.0
-                for t in range(S):
-                    p = Nsas[s, a, t] / nn
-                    vl = Vlo[h + 1, t]
-                    d = Vup[h + 1, t] - vl
-                    pl += p * vl
-                    pl2 += p * (vl * vl)
-                    pg += p * (d * d)
-                var = pl2 - pl * pl
-                if var < 0.0:
-                    var = 0.0
-                ph = math.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
-                b = bs * (br + ph + (4.0 * J + Bp) / nn + Bv * math.sqrt(pg) / math.sqrt(nn))
-                lo = rhat + pl - b
+                m, b = _mean_and_bonus(n, Nsas, Rsum, R2sum, s, arg, Vlo, Vup, Vlo, h, H, L, bs, Bv, Bp, J)
+                lo = m - b
                 Vlo[h, s] = lo if lo > 0.0 else 0.0
             else:
                 Vlo[h, s] = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.core import DiscountedMDP, EpisodicMDP, as_mdp
+from mdptheory.core import EpisodicMDP, as_mdp
 
 __all__ = ["stationary_arrays", "reward_variance", "support_graph", "kind_of"]
 

@@ -19,7 +19,6 @@ reconstruction (the paper body was not re-read).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +129,7 @@ class VarianceNorms:
 
 def _decision_points_episodic(P, start):
     """Reachable (h, s) pairs from the start support: list of arrays per stage."""
-    H, S = P.shape[0], P.shape[1]
+    H = P.shape[0]
     reach = [np.asarray(start)]
     for h in range(H - 1):
         nxt = (P[h][reach[-1]] > 0).any(axis=(0, 1))
