@@ -14,6 +14,11 @@ from mdptheory.core import DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, Line
 from mdptheory.solvers import Solution, evaluate, evaluate_q, solve
 from mdptheory.regret import RegretTrace, run
 
+#: The layers, bottom first: a module imports only from its own layer and the ones before it
+#: (``tests/test_layering.py`` checks every import statement).
+LAYERS = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret", "probes",
+          "correction", "sweeps", "plots", "cli")
+
 _SUBPACKAGES = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret", "probes",
                 "sweeps", "plots")
 

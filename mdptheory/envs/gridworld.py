@@ -81,7 +81,7 @@ def gridworld(map="4x4", horizon: int | None = None, gamma: float | None = None,
     ``goal_reward`` for ``G``, ``hole_reward`` for ``H``, ``step_reward`` otherwise; the
     model stores its mean :math:`R(s,a)=\sum_{s'}P(s'|s,a)\,r(s')`. With the defaults,
     per-step rewards are in ``[0, 1]`` (N1) and the map and law coincide with Gymnasium's
-    ``FrozenLake-v1`` (checked by ``tests/test_gym_interop.py``).
+    ``FrozenLake-v1`` (checked by ``tests/envs/test_gym.py``).
 
     Source: the map format, action order, slip rule and reward of Gymnasium's toy-text
     ``FrozenLake`` (``gymnasium/envs/toy_text/frozen_lake.py``: its ``success_rate`` is

@@ -51,7 +51,7 @@ def riverswim(n: int = 6, horizon: int | None = None, gamma: float | None = None
     state 0 strictly prefers collecting ``small_reward`` (and elsewhere both actions may be
     worth 0). For ``n = 2`` the values are closed forms: discounted
     :math:`V^* = (0.6\gamma, 1 - 0.4\gamma)/(1-\gamma)`; episodic ``H = 2``:
-    :math:`V^*_0 = (0.602, 1.602)`. (Checked in ``tests/test_envs_core_families.py`` against
+    :math:`V^*_0 = (0.602, 1.602)`. (Checked in ``tests/envs/test_chains_riverswim.py`` against
     hand calculations and an independent backward induction over the TabulaRL table.)
 
     Parameters

@@ -30,7 +30,7 @@ multiplies the bonus; ``cap="remaining"`` is an option; ties to the lowest actio
 rewards (the paper's are deterministic) enter the target as observed. Note the weighting:
 the *old* value gets :math:`1-\alpha_t` and the target :math:`\alpha_t` (the first visit,
 :math:`\alpha_1=1`, overwrites the initial ``H``); swapping them (as Colosseum's episodic
-Q-learning does) is detected by ``tests/test_learners_part_a_references.py``.
+Q-learning does) is detected by ``tests/learners/test_paper_references_a.py``.
 
 Because :math:`Q_h` changes only at step ``h`` (after acting at step ``h``), the policy played
 in episode ``k`` is the greedy policy of the Q-table at the start of the episode; the

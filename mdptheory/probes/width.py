@@ -15,7 +15,7 @@ Both bounds are the notes' **[D]** construction (proof in ``proofs_notes/zigzag_
 They also make caveat 1 of ``theory_probes.md`` §1.2 checkable on the bit-string families: a
 symmetric target :math:`g(|x|)` is interpolated by a width-``w`` net in :math:`s=|x|`, so
 MAJORITY (two slope changes) needs width 2 for every ``n`` while PARITY (a zig-zag with
-``n - 1`` slope changes) needs width growing with ``n`` (``tests/test_representation_width.py``;
+``n - 1`` slope changes) needs width growing with ``n`` (``tests/probes/test_width.py``;
 ``proofs_notes/circuit_complexity.md`` §7).
 """
 

@@ -169,7 +169,7 @@ def test_shipped_experiments_validate():
     """Every study shipped in experiments/ parses and resolves (names exist, params accepted)."""
     from pathlib import Path
 
-    files = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
+    files = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
     assert {f.name for f in files} >= {"quickstart.toml", "regret_vs_episodes.toml", "scaling_S_A_H.toml", "best_of_both_worlds.toml"}
     for f in files:
         st = load_config(f)

@@ -74,7 +74,7 @@ def test_settle_flag_is_per_stage_and_state():
     next update at (1, s) closes the gap below the threshold. The reference of (1, s) must
     then be set to V_1(s) and settled; with one flag per state it would stay stale. (The
     compiled loop is checked against an independent reference and against each injected bug
-    in tests/test_learners_paper_references.py.)"""
+    in tests/learners/test_paper_references_b.py.)"""
     mdp = _small(seed=2, H=3)
     L = QEarlySettledAdvantage(bonus_scale=0.01, settle_threshold=1.0)
     L.prepare(mdp, 100)

@@ -162,7 +162,7 @@ def test_regret_only_record_for_1e5_episodes_is_under_1mb_even_incompressible(tm
     """Issue target, worst case of the part that must stay at full resolution: K = 1e5
     per-episode pseudo-regret values with no structure at all (i.i.d. uniform float64, which
     deflate cannot shrink) still fit in 1 MB, because 1e5 float64 are 0.8 MB raw. Records
-    with real learners (returns included) are measured in tests/test_sweeps_e2e.py."""
+    with real learners (returns included) are measured in tests/sweeps/test_sweeps_e2e.py."""
     K = 100_000
     pr = np.random.default_rng(0).random(K)
     st = ResultStore(tmp_path)

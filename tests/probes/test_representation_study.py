@@ -17,7 +17,7 @@ def thr_ivar(n, theta):
 
 
 def test_study_quick_run_matches_closed_forms(tmp_path):
-    path = Path(__file__).resolve().parents[1] / "experiments" / "representation_complexity.py"
+    path = Path(__file__).resolve().parents[2] / "experiments" / "representation_complexity.py"
     spec = importlib.util.spec_from_file_location("representation_complexity_study", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

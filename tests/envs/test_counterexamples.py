@@ -157,7 +157,7 @@ def test_study_script_smoke(tmp_path):
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "experiments" / "bellman_completeness.py"
+    path = Path(__file__).resolve().parents[2] / "experiments" / "bellman_completeness.py"
     spec = importlib.util.spec_from_file_location("bellman_completeness_study", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -1,5 +1,5 @@
 """Shared environment side of the independent learner references
-(``test_learners_paper_references.py``, ``test_learners_part_a_references.py``).
+(``test_paper_references_b.py``, ``test_paper_references_a.py``).
 
 Written from docs/learner_protocol.md, not from the package's samplers: the references must
 reproduce the engine's draw order (initial state, then per step: reward, next state) with
