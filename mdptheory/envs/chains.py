@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.envs._build import as_generator, check_int, check_prob, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_generator, check_int, check_probability, check_real
 
 __all__ = ["chain", "combination_lock"]
 
@@ -53,7 +54,7 @@ def chain(n: int, horizon: int | None = None, gamma: float | None = None, *,
         Reward law for samplers (see :class:`mdptheory.EpisodicMDP`).
     """
     n = check_int("n", n, 2)
-    f = check_prob("fail_prob", fail_prob)
+    f = check_probability("fail_prob", fail_prob)
     small = check_real("small_reward", small_reward)
     large = check_real("large_reward", large_reward)
     P = np.zeros((n, 2, n))
@@ -109,11 +110,11 @@ def combination_lock(n: int, horizon: int | None = None, gamma: float | None = N
     """
     n = check_int("n", n, 1)
     A = check_int("A", A, 2)
-    f = check_prob("fail_prob", fail_prob)
+    f = check_probability("fail_prob", fail_prob)
     if on_mistake not in ("reset", "dead"):
         raise ValueError(f"on_mistake must be 'reset' or 'dead', got {on_mistake!r}")
     if correct_actions is None:
-        correct = as_generator(seed).integers(0, A, size=n)
+        correct = check_generator(seed).integers(0, A, size=n)
     else:
         correct = np.asarray(correct_actions)
         if correct.shape != (n,) or not np.issubdtype(correct.dtype, np.integer):

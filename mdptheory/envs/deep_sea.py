@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.envs._build import as_generator, check_int, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_generator, check_int, check_real
 
 __all__ = ["deep_sea", "deep_sea_state"]
 
@@ -78,7 +79,7 @@ def deep_sea(size: int, horizon: int | None = None, gamma: float | None = None, 
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{flag} must be a bool, got {val!r}")
     if randomize_actions:
-        right_action = as_generator(seed).integers(0, 2, size=(N, N))
+        right_action = check_generator(seed).integers(0, 2, size=(N, N))
     else:
         right_action = np.ones((N, N), dtype=np.int64)
     S = N * N + 1

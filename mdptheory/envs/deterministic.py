@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP, as_mdp
-from mdptheory.envs._build import as_generator, check_int, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_generator, check_int, check_real
 
 __all__ = ["deterministic", "stochastic_twin", "is_deterministic"]
 
@@ -47,7 +48,7 @@ def deterministic(S: int, A: int, horizon: int | None = None, gamma: float | Non
     A = check_int("A", A, 1)
     if not isinstance(communicating, (bool, np.bool_)):
         raise TypeError(f"communicating must be a bool, got {communicating!r}")
-    rng = as_generator(seed)
+    rng = check_generator(seed)
     succ = rng.integers(0, S, size=(S, A))
     if communicating:
         order = rng.permutation(S)
@@ -100,7 +101,7 @@ def stochastic_twin(mdp, seed=0, *, mix: float = 0.5):
     Same class as ``mdp``, dense kernel.
     """
     mdp = as_mdp(mdp)
-    m = check_real("mix", mix, 0.0, 1.0, lo_open=True)
+    m = check_real("mix", mix, 0.0, 1.0, low_open=True)
     P = np.asarray(mdp.dense_P(), dtype=np.float64)
     point = (P == 0.0) | (P == 1.0)
     if not point.all():
@@ -109,7 +110,7 @@ def stochastic_twin(mdp, seed=0, *, mix: float = 0.5):
             f"stochastic_twin needs a deterministic MDP, but P{list(idx)} = {P[idx]!r} is "
             "neither 0 nor 1"
         )
-    rng = as_generator(seed)
+    rng = check_generator(seed)
     stages = P if P.ndim == 4 else P[None]
     out = np.empty_like(stages)
     for h, Ph in enumerate(stages):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.envs._build import check_prob, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_probability, check_real
 
 __all__ = ["gridworld", "parse_map", "FROZEN_LAKE_MAPS", "ACTION_DELTAS"]
 
@@ -104,7 +105,7 @@ def gridworld(map="4x4", horizon: int | None = None, gamma: float | None = None,
     goal_reward, hole_reward, step_reward : float
     """
     grid = parse_map(map)
-    p_slip = check_prob("slip", slip)
+    p_slip = check_probability("slip", slip)
     rg = check_real("goal_reward", goal_reward)
     rh = check_real("hole_reward", hole_reward)
     rs = check_real("step_reward", step_reward)

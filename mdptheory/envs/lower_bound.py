@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core import EpisodicMDP
-from mdptheory.envs._build import as_generator, check_int, check_real
+from mdptheory.core.validation import check_generator, check_int, check_real
 
 __all__ = ["lower_bound_instance", "lower_bound_layout"]
 
@@ -80,7 +80,7 @@ def lower_bound_instance(A: int = 2, depth: int = 1, horizon: int = 10, *, wait:
     L = len(lay["leaves"])
     stages = list(range(depth + 1, Hbar + depth + 2))
     if target is None:
-        rng = as_generator(seed)
+        rng = check_generator(seed)
         target = (int(rng.integers(L)), int(rng.integers(A)), int(rng.choice(stages)))
     try:
         lt, at, ht = (int(x) for x in target)

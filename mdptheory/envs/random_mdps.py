@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from mdptheory.envs._build import as_generator, check_int, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_generator, check_int, check_real
 
 __all__ = ["garnet", "random_dense"]
 
@@ -37,7 +38,7 @@ def garnet(S: int, A: int, branching: int, seed=0, horizon: int | None = None,
     S = check_int("S", S, 1)
     A = check_int("A", A, 1)
     b = check_int("branching", branching, 1, S)
-    rng = as_generator(seed)
+    rng = check_generator(seed)
     rows = np.repeat(np.arange(S * A), b)
     cols = np.empty(S * A * b, dtype=np.int64)
     vals = np.empty(S * A * b)
@@ -81,8 +82,8 @@ def random_dense(S: int, A: int, seed=0, horizon: int | None = None, gamma: floa
     """
     S = check_int("S", S, 1)
     A = check_int("A", A, 1)
-    alpha = check_real("concentration", concentration, 0.0, lo_open=True)
-    rng = as_generator(seed)
+    alpha = check_real("concentration", concentration, 0.0, low_open=True)
+    rng = check_generator(seed)
     P = rng.dirichlet(np.full(S, alpha), size=(S, A))
     P /= P.sum(axis=-1, keepdims=True)
     R = rng.random((S, A))

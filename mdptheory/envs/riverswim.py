@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.envs._build import check_int, check_real, make_mdp
+from mdptheory.envs._build import make_mdp
+from mdptheory.core.validation import check_int, check_real
 
 __all__ = ["riverswim", "RIVERSWIM_SMALL_REWARD", "STREHL_LITTMAN_SMALL_REWARD"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP
-from mdptheory.envs._build import check_int
+from mdptheory.core.validation import check_int
 
 __all__ = ["puterman_two_state", "puterman_inventory", "mdptoolbox_small"]
 

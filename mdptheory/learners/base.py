@@ -39,6 +39,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from mdptheory.core import EpisodicMDP
+from mdptheory.core.validation import check_delta, check_int
 from mdptheory.kernels.sampling import categorical_ref
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
     "check_normalization",
 ]
 
-#: Reward normalisations (regret_algorithms.md section 0.2).
+#: Reward normalisations used by the regret theorems (proofs_notes/regret_decomposition.md).
 NORMALIZATIONS = {
     "N1": "per-step rewards in [0, 1]",
     "N2": "rewards >= 0 and total reward of an episode <= 1 almost surely",
@@ -231,14 +232,19 @@ class Learner:
 
     def policy(self) -> np.ndarray:
         """The policy played in the current episode: ``(H, S)`` int64 (deterministic) or
-        ``(H, S, A)`` float64 (stochastic). Must not consume random numbers."""
-        raise NotImplementedError
+        ``(H, S, A)`` float64 (stochastic). Must not consume random numbers. Default: the
+        table ``self._pi`` that :meth:`begin_episode` planned (greedy learners need nothing
+        more)."""
+        pi = getattr(self, "_pi", None)
+        if pi is None:
+            raise RuntimeError(f"{type(self).__name__}.policy() called before begin_episode()")
+        return pi
 
     def act(self, h: int, s: int) -> int:
-        """Action at stage ``h`` in state ``s``. Default: the :meth:`policy` table (stochastic
-        tables are sampled with ``categorical_ref(self._rng, row)``)."""
+        """Action at stage ``h`` in state ``s``: the entry of the :meth:`policy` table
+        (stochastic tables are sampled with ``categorical_ref(self._rng, row)``)."""
         pi = self.policy()
-        if np.issubdtype(pi.dtype, np.integer):
+        if pi.ndim == 2:
             return int(pi[h, s])
         return categorical_ref(self._rng, pi[h, s])
 
@@ -249,9 +255,33 @@ class Learner:
         """Called after the ``H``-th observation of the episode."""
 
     # -- theory and configuration ------------------------------------------------------
-    def bound(self, S: int, A: int, H: int, K, delta: float) -> RegretBound:
-        """The regret bound of the theorem the defaults instantiate."""
+    def bound(self, S: int, A: int, H: int, K, delta: float | None = None) -> RegretBound:
+        """The regret bound of the theorem the defaults instantiate (``delta`` defaults to
+        the learner's own)."""
         raise NotImplementedError
+
+    def _bound_args(self, S, A, H, K, delta):
+        """Validated ``(K, delta)`` for :meth:`bound`: ``S, A, H`` positive integers, ``K >= 1``
+        (a number or an array, returned as float / float array) and ``delta`` in ``(0, 1)``,
+        defaulting to ``self.delta``."""
+        for n, v in (("S", S), ("A", A), ("H", H)):
+            check_int(n, v, 1)
+        delta = check_delta(getattr(self, "delta", None) if delta is None else delta)
+        K = np.asarray(K, dtype=float)
+        if np.any(~(K >= 1)):
+            raise ValueError(f"K must be >= 1, got {K!r}")
+        return (K if K.ndim else float(K)), delta
+
+    def _require_stationary(self, mdp: EpisodicMDP, *, rewards: bool = False) -> None:
+        """``ValueError`` unless the transitions (and, with ``rewards``, the mean rewards) are
+        the same at every stage -- the HOM setting of the learner's theorem."""
+        if mdp.stage_dependent_P or (rewards and mdp.stage_dependent_R):
+            what = "P and R" if rewards else "P"
+            raise ValueError(
+                f"{type(self).__name__} assumes a time-homogeneous {what} (HOM) but the MDP has a "
+                f"stage-dependent {'P' if mdp.stage_dependent_P else 'R'}; augment the state "
+                f"with the stage index (S -> S*H)"
+            )
 
     def config(self) -> dict:
         """Hyper-parameters (public attributes) plus the class name."""

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP, as_mdp, to_stochastic, validate_policy
-from mdptheory.envs._build import check_int
+from mdptheory.core.validation import check_int
 from mdptheory.measures._common import reward_variance as _reward_variance
 from mdptheory.solvers import evaluate, solve
 
