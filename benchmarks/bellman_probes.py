@@ -1,4 +1,4 @@
-"""Benchmark for issue 6: probe cost and the TD(0) kernel, measured side by side.
+"""Benchmark of the Bellman probes: probe cost and the TD(0) kernel, measured side by side.
 
 1. ``bellman_report`` (thin SVD in orthonormal coordinates, O(SA d^2)) against the textbook
    route: form the SA x SA projection Pi = Phi G^{-1} Phi' D and solve generalised symmetric
@@ -26,7 +26,7 @@ import scipy.linalg as sla  # noqa: E402
 
 from mdptheory import DiscountedMDP  # noqa: E402
 from mdptheory.probes import bellman_report, sample_transitions, td0  # noqa: E402
-from mdptheory.probes.estimators import td0_sampled_kernel, td0_sampled_reference  # noqa: E402
+from mdptheory.probes.estimators import td0_sampled, td0_sampled_ref  # noqa: E402
 from mdptheory.probes.linear_class import LinearClass  # noqa: E402
 
 
@@ -90,10 +90,10 @@ def main():
         sl = slice(0, m)
         fn(args[0], args[1], args[2][sl], args[3][sl], args[4][sl], args[5], args[6], w, 1000, W, K)
         return w
-    t_nb, w_nb = best_of(lambda: run(td0_sampled_kernel, n))
+    t_nb, w_nb = best_of(lambda: run(td0_sampled, n))
     m = 20_000
-    t_np, w_np = best_of(lambda: run(td0_sampled_reference, m), k=1)
-    assert np.array_equal(run(td0_sampled_kernel, m), w_np)
+    t_np, w_np = best_of(lambda: run(td0_sampled_ref, m), k=1)
+    assert np.array_equal(run(td0_sampled, m), w_np)
     r_nb, r_np = n / t_nb, m / t_np
     print(f"numba {r_nb:,.0f} steps/s; numpy twin {r_np:,.0f} steps/s; ratio {r_nb / r_np:.0f}x "
           f"(d = {d}; outputs bit-identical on the first {m} steps)")

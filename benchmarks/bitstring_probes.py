@@ -1,4 +1,4 @@
-"""Side-by-side timings for the bit-string families and the Fourier probes (issue 7).
+"""Side-by-side timings for the bit-string families and the Fourier probes.
 
 * exact backward induction: dedicated numba kernel vs its numpy twin vs the generic CSR
   path of ``mdptheory.solve`` on the same EpisodicMDP;
@@ -17,9 +17,9 @@ import scipy.linalg
 
 import mdptheory
 from mdptheory.envs import bitstring_family
-from mdptheory.envs.bitstring import backward_induction_bitstring_reference
+from mdptheory.envs import backward_induction_bitstring_ref
 from mdptheory.probes import decision_tree_depth, walsh_spectrum
-from mdptheory.probes.fourier import fwht_reference
+from mdptheory.probes.fourier import fwht_ref
 
 
 def best_of(fn, repeat=3):
@@ -46,7 +46,7 @@ def main():
         f = bitstring_family(kind, n, **kw)
         f.solve()  # compile
         tk = best_of(f.solve)
-        tn = best_of(lambda: backward_induction_bitstring_reference(f.next_state, f.rewards, f.reward_stage),
+        tn = best_of(lambda: backward_induction_bitstring_ref(f.next_state, f.rewards, f.reward_stage),
                      repeat=1 if f.N > 18 else 3)
         if f.N <= 18:
             mdp = f.to_mdp()
@@ -69,7 +69,7 @@ def main():
         v = rng.normal(size=1 << N)
         walsh_spectrum(v)
         tf = best_of(lambda: walsh_spectrum(v))
-        tr = best_of(lambda: fwht_reference(v))
+        tr = best_of(lambda: fwht_ref(v))
         if N <= 12:
             Hm = scipy.linalg.hadamard(1 << N).astype(float)
             td = best_of(lambda: Hm @ v)

@@ -195,7 +195,7 @@ def section3(rb, quick):
     learners = {
         "OptQL-Hoeffding": lambda: OptimisticQLearning("hoeffding", bonus_scale=0.05),
         "OptQL-Bernstein": lambda: OptimisticQLearning("bernstein", bonus_scale=0.05),
-        "eps-greedy QL": lambda: EpsilonGreedyQLearning(0.1),
+        "eps-greedy QL": lambda: EpsilonGreedyQLearning(epsilon=0.1),
         "UCB-Advantage": lambda: UCBAdvantage(bonus_scale=0.02),
         "Q-EarlySettled": lambda: QEarlySettledAdvantage(bonus_scale=0.02),
     }

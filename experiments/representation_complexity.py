@@ -1,4 +1,4 @@
-"""Representation complexity of the model vs Q*/V* on bit-string MDPs (issue 7).
+"""Representation complexity of the model vs Q*/V* on bit-string MDPs.
 
 For n = 4..16 this script builds the parity-bet, majority-bet (thermometer and binary
 counter) families, solves them exactly, and applies the probes of
@@ -17,8 +17,8 @@ Every solved slice V* is checked against its closed form (PARITY, 1[|x| >= theta
 measures are recorded, and the time and peak traced memory (``tracemalloc``; numpy
 allocations) of building the arrays and of the exact numba solve are recorded per n.
 
-The families are the toolkit's constructions (design notes §1.3 [D]), not the paper's MDPs,
-whose exact layout could not be retrieved.
+The families are the toolkit's constructions ([reconstruction], see
+proofs_notes/circuit_complexity.md), not the paper's MDPs, whose exact layout could not be read.
 
 Outputs (in --out): ``measures_vs_n.pdf/png``, ``error_vs_capacity.pdf/png``,
 ``circuit_size.pdf/png``, ``results.json`` and ``results.md`` (the numbers quoted in
@@ -264,7 +264,7 @@ def write_markdown(res: dict, out: Path) -> None:
     lines = ["# Representation complexity: model vs optimal value (exact, on the whole cube)", "",
              "Model = transition bits (max over the non-constant bits, N + 1 input bits with the action) and",
              "the last-stage reward: r(s,a) with the action bit, and r(s,1) = the bet's payoff as a function",
-             "of the state (the quantity of the design notes' table). Q* = Q*_0 on N + 1 bits; V* slice =",
+             "of the state (closed forms in proofs_notes/circuit_complexity.md §3). Q* = Q*_0 on N + 1 bits; V* slice =",
              "V*_0 on the n register bits with accumulator 0. tail(k) = W^{>k}/Var; DT = exact",
              "decision-tree depth (inputs <= 13 bits). rho-err = relative error of the best degree-3",
              "approximation under the optimal policy's visitation (inputs with <= 1024 basis functions).",

@@ -157,13 +157,13 @@ def check_finite_array(name: str, value: Any, *, shape: tuple | None = None, ndi
     bad = ~np.isfinite(arr)
     if bad.any():
         i = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{_index(i)}] = {arr[i]!r} must be finite")
+        raise ValueError(f"{name}[{_index(i)}] = {float(arr[i])!r} must be finite")
     if low is not None and (arr < low).any():
         i = tuple(np.argwhere(arr < low)[0])
-        raise ValueError(f"{name}[{_index(i)}] = {arr[i]!r} must be >= {low:g}")
+        raise ValueError(f"{name}[{_index(i)}] = {float(arr[i])!r} must be >= {low:g}")
     if high is not None and (arr > high).any():
         i = tuple(np.argwhere(arr > high)[0])
-        raise ValueError(f"{name}[{_index(i)}] = {arr[i]!r} must be <= {high:g}")
+        raise ValueError(f"{name}[{_index(i)}] = {float(arr[i])!r} must be <= {high:g}")
     return arr
 
 

@@ -18,10 +18,16 @@ __all__ += ["riverswim", "chain", "combination_lock", "deterministic", "is_deter
             "stochastic_twin", "deep_sea", "deep_sea_state", "gridworld", "parse_map",
             "FROZEN_LAKE_MAPS", "garnet", "random_dense", "lower_bound_instance",
             "lower_bound_layout", "from_gymnasium", "to_gymnasium", "GymnasiumConversionError"]
+# family_circuit, FAMILY_KINDS and the exact kernel with its twin are importable from here but
+# stay out of __all__, which lists what study files may name as a family.
+from mdptheory.envs.circuit_language import Circuit, CircuitBuilder, CircuitOutputStats
+from mdptheory.envs.bitstring_solver import (
+    BitstringSolution, ExactValues, backward_induction_bitstring, backward_induction_bitstring_ref,
+    exact_backward_induction,
+)
 from mdptheory.envs.bitstring import (
-    BitstringFamily, BitstringMDP, BitstringSolution, Circuit, CircuitBuilder, CircuitOutputStats,
-    ExactValues, bitstring_family, collect_bet, exact_backward_induction, local_threshold_bet,
-    majority_bet, parity_bet,
+    FAMILY_KINDS, BitstringFamily, BitstringMDP, bitstring_family, collect_bet, family_circuit,
+    local_threshold_bet, majority_bet, parity_bet,
 )
 __all__ += ["parity_bet", "majority_bet", "collect_bet", "local_threshold_bet", "bitstring_family",
             "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder",

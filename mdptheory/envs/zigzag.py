@@ -3,9 +3,8 @@ r"""The "zig-zag relay": Bellman completeness needs width growing with ``S``, RC
 Zhou, Zhu, Zhou, Cui, Gupta & Du (ICLR 2024, "Free from Bellman Completeness", arXiv
 2310.19308) prove that *some* natural environment needs two-layer-MLP width linear in the
 number of states for Bellman completeness while return-conditioned supervised learning
-(RCSL) needs constant width. Their environment could not be retrieved; this module builds
-the notes' **reconstruction** (``theory_probes.md`` §4.2, tagged [D]) with the same
-property, proved in ``proofs_notes/zigzag_relay.md``.
+(RCSL) needs constant width. Their environment could not be read; this module builds a
+[reconstruction] with the same property, proved in ``proofs_notes/zigzag_relay.md``.
 
 Construction (``n`` even; states ``s = 1..n`` stored as ``0..n-1``; embedding
 :math:`x_s=s/n`; actions ``{0, 1}``; horizon 2; deterministic; uniform initial state):

@@ -2,6 +2,8 @@
 
 import types
 
+from numba import njit
+
 
 def serial_clone(fn):
     """A copy of ``fn`` under the name ``<name>_serial``.
@@ -15,3 +17,11 @@ def serial_clone(fn):
     g.__module__ = fn.__module__
     g.__doc__ = fn.__doc__
     return g
+
+
+def threaded_and_serial(fn, fastmath):
+    """``(threaded, serial)`` builds of the ``prange`` kernel ``fn``: ``njit`` with
+    ``parallel=True``, and the :func:`serial_clone` without it (both cached, same
+    ``fastmath`` flags)."""
+    return (njit(cache=True, parallel=True, fastmath=fastmath)(fn),
+            njit(cache=True, fastmath=fastmath)(serial_clone(fn)))

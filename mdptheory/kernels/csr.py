@@ -2,7 +2,10 @@ r"""Numba kernels for CSR kernels: row ``s*A + a`` (or ``(h*S + s)*A + a``) of a
 ``(S*A, S)`` / ``(H*S*A, S)`` matrix is ``P(. | s, a)``.
 
 Arguments are the raw CSR arrays ``indptr, indices, data`` so the kernels stay plain
-functions of arrays. Plain-numpy twins: :mod:`mdptheory.kernels.reference`.
+functions of arrays. Each kernel ``foo`` has a plain twin ``foo_ref`` (scipy.sparse products)
+in :mod:`mdptheory.kernels.reference`, and the tests compare the two. As in
+:mod:`mdptheory.kernels.dense`, the kernels share the inlined helpers :func:`_row_dot` and
+:func:`_greedy`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from mdptheory.kernels._util import serial_clone
+from mdptheory.kernels._util import threaded_and_serial
 
 _FM = {"reassoc", "contract"}
 
@@ -31,20 +34,33 @@ __all__ = [
 ]
 
 
+@njit(inline="always")
+def _row_dot(indptr, indices, data, row, V):  # pragma: no cover - compiled
+    """Row ``row`` of the CSR matrix times ``V``."""
+    acc = 0.0
+    for k in range(indptr[row], indptr[row + 1]):
+        acc += data[k] * V[indices[k]]
+    return acc
+
+
+@njit(inline="always")
+def _greedy(indptr, indices, data, R, gamma, V, s):  # pragma: no cover - compiled
+    """``(max_a q, argmax_a q)`` of ``q(a) = R[s, a] + gamma * (row s*A + a) @ V`` (lowest
+    action on ties)."""
+    A = R.shape[1]
+    best = -np.inf
+    arg = 0
+    for a in range(A):
+        q = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, V)
+        if q > best:
+            best = q
+            arg = a
+    return best, arg
+
+
 def _bellman_max_csr(indptr, indices, data, R, gamma, V, V_out, pi_out):
-    S, A = R.shape
-    for s in prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            row = s * A + a
-            acc = 0.0
-            for k in range(indptr[row], indptr[row + 1]):
-                acc += data[k] * V[indices[k]]
-            q = R[s, a] + gamma * acc
-            if q > best:
-                best = q
-                arg = a
+    for s in prange(R.shape[0]):
+        best, arg = _greedy(indptr, indices, data, R, gamma, V, s)
         V_out[s] = best
         pi_out[s] = arg
 
@@ -53,29 +69,21 @@ def _bellman_q_csr(indptr, indices, data, R, gamma, V, Q_out):
     S, A = R.shape
     for s in prange(S):
         for a in range(A):
-            row = s * A + a
-            acc = 0.0
-            for k in range(indptr[row], indptr[row + 1]):
-                acc += data[k] * V[indices[k]]
-            Q_out[s, a] = R[s, a] + gamma * acc
+            Q_out[s, a] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, V)
 
 
 def _policy_backup_csr(indptr, indices, data, R, gamma, pi, V, V_out):
-    S, A = R.shape
-    for s in prange(S):
+    A = R.shape[1]
+    for s in prange(R.shape[0]):
         a = pi[s]
-        row = s * A + a
-        acc = 0.0
-        for k in range(indptr[row], indptr[row + 1]):
-            acc += data[k] * V[indices[k]]
-        V_out[s] = R[s, a] + gamma * acc
+        V_out[s] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, V)
 
 
 @njit(cache=True)
 def gather_policy_rows_csr(indptr, indices, data, A, pi):
     r"""CSR arrays of :math:`P_\pi` (row ``s`` = row ``s*A + pi[s]`` of ``P``), contiguous,
     so that repeated policy backups stream it without the row indirection. Twin:
-    ``P[np.arange(S) * A + pi]`` in :mod:`scipy.sparse` (see the tests)."""
+    :func:`~mdptheory.kernels.reference.gather_policy_rows_csr_ref` (scipy row selection)."""
     S = pi.shape[0]
     out_ptr = np.empty(S + 1, dtype=np.int64)
     out_ptr[0] = 0
@@ -96,30 +104,15 @@ def gather_policy_rows_csr(indptr, indices, data, A, pi):
 
 def _affine_matvec_csr(indptr, indices, data, b, gamma, V, V_out):
     """``V_out = b + gamma * M V`` for a CSR matrix ``M`` with one row per state."""
-    S = V_out.shape[0]
-    for s in prange(S):
-        acc = 0.0
-        for k in range(indptr[s], indptr[s + 1]):
-            acc += data[k] * V[indices[k]]
-        V_out[s] = b[s] + gamma * acc
+    for s in prange(V_out.shape[0]):
+        V_out[s] = b[s] + gamma * _row_dot(indptr, indices, data, s, V)
 
 
 @njit(cache=True, fastmath=_FM)
 def gs_sweep_csr(indptr, indices, data, R, gamma, V, pi_out):
-    S, A = R.shape
     delta = 0.0
-    for s in range(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            row = s * A + a
-            acc = 0.0
-            for k in range(indptr[row], indptr[row + 1]):
-                acc += data[k] * V[indices[k]]
-            q = R[s, a] + gamma * acc
-            if q > best:
-                best = q
-                arg = a
+    for s in range(R.shape[0]):
+        best, arg = _greedy(indptr, indices, data, R, gamma, V, s)
         d = abs(best - V[s])
         if d > delta:
             delta = d
@@ -137,15 +130,12 @@ def backward_induction_csr(indptr, indices, data, stage_stride, R, V_out, Q_out,
         V_out[H, s] = 0.0
     for h in range(H - 1, -1, -1):
         base = h * stage_stride
+        Vn = V_out[h + 1]
         for s in range(S):
             best = -np.inf
             arg = 0
             for a in range(A):
-                row = base + s * A + a
-                acc = 0.0
-                for k in range(indptr[row], indptr[row + 1]):
-                    acc += data[k] * V_out[h + 1, indices[k]]
-                q = R[h, s, a] + acc
+                q = R[h, s, a] + _row_dot(indptr, indices, data, base + s * A + a, Vn)
                 Q_out[h, s, a] = q
                 if q > best:
                     best = q
@@ -161,31 +151,18 @@ def evaluate_episodic_csr(indptr, indices, data, stage_stride, R, pi, V_out):
         V_out[H, s] = 0.0
     for h in range(H - 1, -1, -1):
         base = h * stage_stride
+        Vn = V_out[h + 1]
         for s in range(S):
             v = 0.0
             for a in range(A):
                 w = pi[h, s, a]
                 if w == 0.0:
                     continue
-                row = base + s * A + a
-                acc = 0.0
-                for k in range(indptr[row], indptr[row + 1]):
-                    acc += data[k] * V_out[h + 1, indices[k]]
-                v += w * (R[h, s, a] + acc)
+                v += w * (R[h, s, a] + _row_dot(indptr, indices, data, base + s * A + a, Vn))
             V_out[h, s] = v
 
 
-bellman_max_csr = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_max_csr)
-bellman_max_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_max_csr))
-
-
-bellman_q_csr = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_q_csr)
-bellman_q_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_csr))
-
-
-policy_backup_csr = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_csr)
-policy_backup_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_csr))
-
-
-affine_matvec_csr = njit(cache=True, parallel=True, fastmath=_FM)(_affine_matvec_csr)
-affine_matvec_csr_serial = njit(cache=True, fastmath=_FM)(serial_clone(_affine_matvec_csr))
+bellman_max_csr, bellman_max_csr_serial = threaded_and_serial(_bellman_max_csr, _FM)
+bellman_q_csr, bellman_q_csr_serial = threaded_and_serial(_bellman_q_csr, _FM)
+policy_backup_csr, policy_backup_csr_serial = threaded_and_serial(_policy_backup_csr, _FM)
+affine_matvec_csr, affine_matvec_csr_serial = threaded_and_serial(_affine_matvec_csr, _FM)

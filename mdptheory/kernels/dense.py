@@ -1,11 +1,16 @@
 r"""Numba kernels for dense kernels ``P[s, a, s']`` (and ``P[h, s, a, s']``).
 
 Every kernel writes into caller-provided output arrays and allocates nothing, so the
-solvers' loops run without temporaries. Plain-numpy twins live in
-:mod:`mdptheory.kernels.reference` and the tests compare the two.
+solvers' loops run without temporaries. Each kernel ``foo`` has a plain-numpy twin
+``foo_ref`` in :mod:`mdptheory.kernels.reference`, and the tests compare the two.
 
 Notation: :math:`(TV)(s) = \max_a R(s,a) + \gamma \sum_{s'} P(s'|s,a) V(s')`;
 ties in the max go to the lowest action index (as ``numpy.argmax``).
+
+The kernels share two helpers that numba inlines into their bodies (``inline="always"``
+works on numba's IR, so the compiled arithmetic is that of a hand-written loop):
+:func:`_row_dot` (one product :math:`P(\cdot|s,a)\cdot V`) and :func:`_greedy` (the max and
+argmax over actions of one state).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from mdptheory.kernels._util import serial_clone
+from mdptheory.kernels._util import threaded_and_serial
 
 _FM = {"reassoc", "contract"}  # lets LLVM vectorise the dot products; no NaN/inf assumptions
 
@@ -33,21 +38,33 @@ __all__ = [
 ]
 
 
+@njit(inline="always")
+def _row_dot(P, s, a, V):  # pragma: no cover - compiled
+    """``P[s, a] @ V`` summed over ``t = 0..len(V)-1``."""
+    acc = 0.0
+    for t in range(V.shape[0]):
+        acc += P[s, a, t] * V[t]
+    return acc
+
+
+@njit(inline="always")
+def _greedy(P, R, gamma, V, s):  # pragma: no cover - compiled
+    """``(max_a q, argmax_a q)`` of ``q(a) = R[s, a] + gamma * P[s, a] @ V`` (lowest action on
+    ties)."""
+    best = -np.inf
+    arg = 0
+    for a in range(R.shape[1]):
+        q = R[s, a] + gamma * _row_dot(P, s, a, V)
+        if q > best:
+            best = q
+            arg = a
+    return best, arg
+
+
 def _bellman_max_dense(P, R, gamma, V, V_out, pi_out):
     """One Jacobi VI sweep: ``V_out = T V`` and ``pi_out`` = greedy actions."""
-    S, A = R.shape
-    n = V.shape[0]
-    for s in prange(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            acc = 0.0
-            for t in range(n):
-                acc += P[s, a, t] * V[t]
-            q = R[s, a] + gamma * acc
-            if q > best:
-                best = q
-                arg = a
+    for s in prange(R.shape[0]):
+        best, arg = _greedy(P, R, gamma, V, s)
         V_out[s] = best
         pi_out[s] = arg
 
@@ -55,25 +72,16 @@ def _bellman_max_dense(P, R, gamma, V, V_out, pi_out):
 def _bellman_q_dense(P, R, gamma, V, Q_out):
     """``Q_out[s, a] = R[s, a] + gamma * P[s, a] @ V``."""
     S, A = R.shape
-    n = V.shape[0]
     for s in prange(S):
         for a in range(A):
-            acc = 0.0
-            for t in range(n):
-                acc += P[s, a, t] * V[t]
-            Q_out[s, a] = R[s, a] + gamma * acc
+            Q_out[s, a] = R[s, a] + gamma * _row_dot(P, s, a, V)
 
 
 def _policy_backup_dense(P, R, gamma, pi, V, V_out):
     """``V_out = T_pi V`` for a deterministic policy ``pi`` (``(S,)`` int)."""
-    S = R.shape[0]
-    n = V.shape[0]
-    for s in prange(S):
+    for s in prange(R.shape[0]):
         a = pi[s]
-        acc = 0.0
-        for t in range(n):
-            acc += P[s, a, t] * V[t]
-        V_out[s] = R[s, a] + gamma * acc
+        V_out[s] = R[s, a] + gamma * _row_dot(P, s, a, V)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -82,20 +90,9 @@ def gs_sweep_dense(P, R, gamma, V, pi_out):
 
     Returns ``max_s |V_new(s) - V_old(s)|``.
     """
-    S, A = R.shape
-    n = V.shape[0]
     delta = 0.0
-    for s in range(S):
-        best = -np.inf
-        arg = 0
-        for a in range(A):
-            acc = 0.0
-            for t in range(n):
-                acc += P[s, a, t] * V[t]
-            q = R[s, a] + gamma * acc
-            if q > best:
-                best = q
-                arg = a
+    for s in range(R.shape[0]):
+        best, arg = _greedy(P, R, gamma, V, s)
         d = abs(best - V[s])
         if d > delta:
             delta = d
@@ -114,14 +111,13 @@ def backward_induction_dense(P, R, V_out, Q_out, pi_out):
     for s in range(S):
         V_out[H, s] = 0.0
     for h in range(H - 1, -1, -1):
+        Ph = P[h]
+        Vn = V_out[h + 1]
         for s in range(S):
             best = -np.inf
             arg = 0
             for a in range(A):
-                acc = 0.0
-                for t in range(S):
-                    acc += P[h, s, a, t] * V_out[h + 1, t]
-                q = R[h, s, a] + acc
+                q = R[h, s, a] + _row_dot(Ph, s, a, Vn)
                 Q_out[h, s, a] = q
                 if q > best:
                     best = q
@@ -137,16 +133,15 @@ def evaluate_episodic_dense(P, R, pi, V_out):
     for s in range(S):
         V_out[H, s] = 0.0
     for h in range(H - 1, -1, -1):
+        Ph = P[h]
+        Vn = V_out[h + 1]
         for s in range(S):
             v = 0.0
             for a in range(A):
                 w = pi[h, s, a]
                 if w == 0.0:
                     continue
-                acc = 0.0
-                for t in range(S):
-                    acc += P[h, s, a, t] * V_out[h + 1, t]
-                v += w * (R[h, s, a] + acc)
+                v += w * (R[h, s, a] + _row_dot(Ph, s, a, Vn))
             V_out[h, s] = v
 
 
@@ -163,16 +158,9 @@ def stream_sum(X):
     return parts.sum()
 
 
-bellman_max_dense = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_max_dense)
-bellman_max_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_max_dense))
-
-
-bellman_q_dense = njit(cache=True, parallel=True, fastmath=_FM)(_bellman_q_dense)
-bellman_q_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_bellman_q_dense))
-
-
-policy_backup_dense = njit(cache=True, parallel=True, fastmath=_FM)(_policy_backup_dense)
-policy_backup_dense_serial = njit(cache=True, fastmath=_FM)(serial_clone(_policy_backup_dense))
+bellman_max_dense, bellman_max_dense_serial = threaded_and_serial(_bellman_max_dense, _FM)
+bellman_q_dense, bellman_q_dense_serial = threaded_and_serial(_bellman_q_dense, _FM)
+policy_backup_dense, policy_backup_dense_serial = threaded_and_serial(_policy_backup_dense, _FM)
 
 
 @njit(cache=True, fastmath=_FM)

@@ -1,47 +1,28 @@
-r"""EULER (Zanette & Brunskill, ICML 2019, arXiv 1901.00210): model-based optimism with
-empirical-Bernstein bonuses and an upper *and* lower value, giving problem-dependent regret.
+r"""EULER (Zanette & Brunskill 2019, Algorithm 1): optimism with empirical-Bernstein bonuses
+and an upper and a lower value.
 
-Every episode EULER runs one backward induction on the empirical model (counts pooled over
-the steps: time-homogeneous, HOM) that computes an upper value, the greedy policy, and the
-lower value of that same policy. With ``n = max(n(s,a), 1)``, ``L = ln(4 S A T / delta)``,
-``T = K H`` and the paper's constants
-
-.. math::
-
-    B_v = \sqrt{2L},\qquad B_p = H\sqrt{2L},\qquad J = \frac{HL}{3},
-
-the bonuses are (0-based stage ``h``)
+HOM (counts pooled over stages, ``n = max(n(s,a), 1)``), N1, ``T = KH``,
+:math:`L=\ln(4SAT/\delta)`, :math:`B_v=\sqrt{2L}`, :math:`B_p=H\sqrt{2L}`, :math:`J=HL/3`.
+Every episode, for ``h = H-1, ..., 0`` with :math:`\bar V_H=\underline V_H=0`:
 
 .. math::
+    b^r &= \sqrt{2\,\widehat{\mathrm{Var}}R\,L/n}+\tfrac{7L}{3\max(n-1,1)},\qquad
+    \phi(V) = \sqrt{2\,\mathrm{Var}_{\hat p}(V)\,L/n}+\tfrac{HL}{3\max(n-1,1)},\\
+    b^{pv}(V) &= \phi(V)+\tfrac{1}{\sqrt n}\bigl(\tfrac{4J+B_p}{\sqrt n}
+        +B_v\|\bar V_{h+1}-\underline V_{h+1}\|_{2,\hat p}\bigr),\\
+    \bar Q_h &= \min\{H-h,\ \hat r+\hat p\cdot\bar V_{h+1}+b^r+b^{pv}(\bar V_{h+1})\},\quad
+        \pi_h=\arg\max_a\bar Q_h,\quad\bar V_h=\bar Q_h(\cdot,\pi_h),\\
+    \underline V_h &= \max\{0,\ \hat r+\hat p\cdot\underline V_{h+1}-b^r
+        -b^{pv}(\underline V_{h+1})\}\ \text{at } a=\pi_h(s);
 
-    b^r(s,a) &= \sqrt{\frac{2\,\widehat{\mathrm{Var}}R(s,a)\,L}{n}} + \frac{7L}{3\max(n-1,1)}
-        \quad\text{(empirical Bernstein, Maurer \& Pontil)},\\
-    \phi(\hat p, V) &= \sqrt{\frac{2\,\mathrm{Var}_{\hat p}(V)\,L}{n}} + \frac{HL}{3\max(n-1,1)},\\
-    b^{pv}(s,a;V) &= \phi(\hat p(s,a), V) + \frac{1}{\sqrt n}\Bigl(\frac{4J + B_p}{\sqrt n}
-        + B_v\,\|\bar V_{h+1}-\underline V_{h+1}\|_{2,\hat p(s,a)}\Bigr),
+unvisited pairs get :math:`\bar Q_h=H-h`, :math:`\underline V_h=0`. The defaults
+(``bonus_scale=1``) instantiate Theorem 1 (w.p. :math:`1-\delta`; :math:`\mathbb Q^*`, ``G``
+in :meth:`EULER.bound`): :math:`\tilde O(\min\{\sqrt{\mathbb Q^*SAT},\sqrt{G^2SAK}\}+S^{3/2}AH^2(\sqrt S+\sqrt H))`.
 
-and
+Provenance and reconstructions: proofs_notes/euler.md
 
-.. math::
-
-    \bar Q_h(s,a) &= \min\{H-h,\ \hat r + b^r + \hat p\cdot\bar V_{h+1} + b^{pv}(s,a;\bar V_{h+1})\},\\
-    \pi_h(s) &= \arg\max_a \bar Q_h(s,a),\qquad \bar V_h(s) = \bar Q_h(s,\pi_h(s)),\\
-    \underline V_h(s) &= \max\{0,\ \hat r + \hat p\cdot\underline V_{h+1} - b^r
-        - b^{pv}(s,\pi_h(s);\underline V_{h+1})\}\quad(a=\pi_h(s)).
-
-Unvisited pairs get :math:`\bar Q = H-h` (the cap) and :math:`\underline V = 0`. The
-correction term :math:`B_v\|\bar V-\underline V\|_{2,\hat p}/\sqrt n` pays for using the
-empirical variance of :math:`\bar V` (resp. :math:`\underline V`) instead of that of
-:math:`V^*` (resp. :math:`V^\pi`); :math:`\underline V_{h+1}\le V^\pi_{h+1}\le\bar V_{h+1}`
-makes :math:`\sqrt{\mathrm{Var}(V^*)}\le\sqrt{\mathrm{Var}(\bar V)}+\|\bar V-\underline V\|`.
-
-Provenance (``proofs_notes/euler.md``): structure (upper and lower value, the three bonus
-parts, clipping) [R] in the notes; the constants ``B_v, B_p, J``, the two-part ``b^pv`` with
-``phi``, the ``max(n-1, 1)`` denominators and ``L = ln(4SAT/delta)`` follow the paper's
-Algorithm 1 as recalled and as transcribed by a third-party implementation that cites its
-line numbers (code index); the PDF itself was not available, so they are **not verified**
-[R]. Using ``phi`` of the *lower* value in the lower recursion is our reading of the
-pessimistic bound [P].
+References: A. Zanette, E. Brunskill, "Tighter Problem-Dependent Regret Bounds in Reinforcement
+Learning without Domain Knowledge using Value Function Bounds", ICML 2019, arXiv:1901.00210.
 """
 
 from __future__ import annotations
@@ -51,30 +32,70 @@ import math
 import numpy as np
 from numba import njit
 
+from mdptheory.core.validation import check_delta, check_real, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
-from mdptheory.learners.mvp import check_delta, check_scale
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 
-__all__ = ["EULER"]
+__all__ = ["EULER", "euler_plan", "euler_plan_ref"]
+
+
+def euler_plan_ref(N, Nsas, Rsum, R2sum, H, L, bs):
+    """The upper/lower backward induction of Algorithm 1, vectorised over ``(s, a)`` (plain
+    twin of :func:`euler_plan`); returns ``(Vup (H+1, S), Vlo (H+1, S), pi (H, S))``.
+
+    ``N (S, A)`` and ``Nsas (S, A, S)`` counts, ``Rsum``/``R2sum (S, A)`` sums of rewards and
+    of their squares, ``bs`` multiplies ``b^r + b^pv``. Reconstruction: ``phi`` of the lower
+    value in the lower recursion (proofs_notes/euler.md)."""
+    S, A = N.shape
+    seen = N > 0
+    nn = np.maximum(N, 1).astype(float)
+    nm1 = np.maximum(N - 1, 1).astype(float)
+    rhat = Rsum / nn
+    rvar = np.maximum(R2sum / nn - rhat * rhat, 0.0)
+    Phat = Nsas / nn[:, :, None]
+    Bv, Bp, J = math.sqrt(2.0 * L), H * math.sqrt(2.0 * L), H * L / 3.0
+    br = np.sqrt(2.0 * rvar * L / nn) + 7.0 * L / (3.0 * nm1)          # b^r
+    const = (4.0 * J + Bp) / nn                                          # (4J + B_p)/n
+
+    def phi(V):                                                          # (p_hat . V, phi(p_hat, V))
+        PV = Phat @ V
+        var = np.maximum(Phat @ (V * V) - PV * PV, 0.0)
+        return PV, np.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
+
+    idx = np.arange(S)
+    Vup = np.zeros((H + 1, S))
+    Vlo = np.zeros((H + 1, S))
+    pi = np.zeros((H, S), dtype=np.int64)
+    for h in range(H - 1, -1, -1):
+        vu, vl = Vup[h + 1], Vlo[h + 1]
+        corr = Bv * np.sqrt(Phat @ ((vu - vl) * (vu - vl))) / np.sqrt(nn)   # B_v ||Vup - Vlo|| / sqrt(n)
+        PVu, phu = phi(vu)
+        PVl, phl = phi(vl)
+        cap = float(H - h)
+        Qup = np.where(seen, np.minimum(rhat + PVu + bs * (br + phu + const + corr), cap), cap)
+        pi[h] = Qup.argmax(axis=1)
+        Vup[h] = Qup[idx, pi[h]]
+        lo = rhat[idx, pi[h]] + PVl[idx, pi[h]] - bs * (br + phl + const + corr)[idx, pi[h]]
+        Vlo[h] = np.where(seen[idx, pi[h]], np.maximum(lo, 0.0), 0.0)
+    return Vup, Vlo, pi
 
 
 class EULER(Learner):
-    r"""EULER (plain-Python teaching path + compiled loop).
+    r"""EULER of Zanette & Brunskill (2019); see the module docstring.
 
     Parameters
     ----------
-    delta : float
-        Failure probability; ``L = log(4 S A T / delta)``, ``T = K H``.
-    bonus_scale : float
+    delta : float in (0, 1), default 0.01
+        Failure probability; ``L = ln(4 S A T / delta)``, ``T = K H``.
+    bonus_scale : float >= 0, default 1.0
         Multiplies the whole bonus ``b^r + b^pv`` (1 = the constants above).
 
     Notes
     -----
-    Normalisation N1 (per-step rewards in ``[0, 1]``), checked by :meth:`prepare`;
-    time-homogeneous model (counts pooled over steps; stage-dependent MDPs are rejected);
-    replans every episode at cost ``O(S^2 A H)``; memory ``O(S^2 A + SAH)``. The optional
-    total-reward bound ``G`` of the paper (cap ``min(G, H-h)``) is not used by the learner;
-    :meth:`bound` accepts it.
+    N1; HOM (counts pooled over stages: ``P`` and ``R`` must not depend on the stage). Values
+    are capped at the remaining horizon ``H - h``; the paper's optional cap ``G`` on the
+    total reward is used by :meth:`bound` only. Replans every episode at cost
+    :math:`O(S^2AH)`; memory :math:`O(S^2A+SAH)`.
     """
 
     name = "EULER"
@@ -85,75 +106,26 @@ class EULER(Learner):
         self.bonus_scale = check_scale("bonus_scale", bonus_scale)
 
     def prepare(self, mdp, episodes) -> None:
-        """Normalisation check (N1) and the HOM assumption: counts are pooled over stages, so
-        ``P`` and ``R`` must not depend on the stage (``ValueError`` otherwise)."""
         super().prepare(mdp, episodes)
-        if not mdp.stationary:
-            raise ValueError("EULER pools its counts over stages (HOM) and needs a stationary MDP "
-                             f"(stage-dependent P: {mdp.stage_dependent_P}, R: {mdp.stage_dependent_R}); "
-                             "augment the state with the stage index")
+        self._require_stationary(mdp, rewards=True)
 
     def _L(self, S, A, H, k) -> float:
+        """``ln(4SAT/delta)`` with the run's ``K`` (``k`` if driven without :meth:`prepare`)."""
         K = getattr(self, "_K", None)
         K = K if K is not None else max(int(k), 1)
         return math.log(4.0 * S * A * H * float(K) / self.delta)
 
-    # -- teaching path ---------------------------------------------------------------------
-    def reset(self, S, A, H, rng=None) -> None:
+    def reset(self, S, A, H, rng) -> None:
         super().reset(S, A, H, rng)
         self._N = np.zeros((S, A), dtype=np.int64)
         self._Nsas = np.zeros((S, A, S), dtype=np.int64)
         self._Rsum = np.zeros((S, A))
         self._R2sum = np.zeros((S, A))
-        self._Vup = np.zeros((H + 1, S))
-        self._Vlo = np.zeros((H + 1, S))
-        self._pi = np.zeros((H, S), dtype=np.int64)
 
     def begin_episode(self, k: int) -> None:
-        self._plan(k + 1)
-
-    def _plan(self, k) -> None:
-        """Upper/lower backward induction of Algorithm 1 (plain numpy over ``(s, a)``)."""
-        S, A, H = self._S, self._A, self._H
-        L = self._L(S, A, H, k)
-        bs = self.bonus_scale
-        n = self._N
-        seen = n > 0
-        nn = np.maximum(n, 1).astype(float)
-        nm1 = np.maximum(n - 1, 1).astype(float)
-        rhat = self._Rsum / nn
-        rvar = np.maximum(self._R2sum / nn - rhat * rhat, 0.0)
-        Phat = self._Nsas / nn[:, :, None]
-        Bv, Bp, J = math.sqrt(2.0 * L), H * math.sqrt(2.0 * L), H * L / 3.0
-        br = np.sqrt(2.0 * rvar * L / nn) + 7.0 * L / (3.0 * nm1)          # b^r
-        const = (4.0 * J + Bp) / nn                                          # (4J + B_p)/n
-
-        def phi(V):                                                          # phi(p_hat, V)
-            PV = Phat @ V
-            var = np.maximum(Phat @ (V * V) - PV * PV, 0.0)
-            return PV, np.sqrt(2.0 * var * L / nn) + H * L / (3.0 * nm1)
-
-        idx = np.arange(S)
-        self._Vup[H] = 0.0
-        self._Vlo[H] = 0.0
-        for h in range(H - 1, -1, -1):
-            vu, vl = self._Vup[h + 1], self._Vlo[h + 1]
-            corr = Bv * np.sqrt(Phat @ ((vu - vl) * (vu - vl))) / np.sqrt(nn)
-            PVu, phu = phi(vu)
-            PVl, phl = phi(vl)
-            cap = float(H - h)
-            Qup = np.where(seen, np.minimum(rhat + PVu + bs * (br + phu + const + corr), cap), cap)
-            pi = Qup.argmax(axis=1)
-            self._pi[h] = pi
-            self._Vup[h] = Qup[idx, pi]
-            lo = rhat[idx, pi] + PVl[idx, pi] - bs * (br + phl + const + corr)[idx, pi]
-            self._Vlo[h] = np.where(seen[idx, pi], np.maximum(lo, 0.0), 0.0)
-
-    def policy(self) -> np.ndarray:
-        return self._pi
-
-    def act(self, h, s) -> int:
-        return int(self._pi[h, s])
+        L = self._L(self._S, self._A, self._H, k + 1)
+        self._Vup, self._Vlo, self._pi = euler_plan_ref(self._N, self._Nsas, self._Rsum, self._R2sum,
+                                                        self._H, L, self.bonus_scale)
 
     def observe(self, h, s, a, r, s_next) -> None:
         self._N[s, a] += 1
@@ -161,33 +133,28 @@ class EULER(Learner):
         self._Rsum[s, a] += r
         self._R2sum[s, a] += r * r
 
-    # -- compiled path -------------------------------------------------------------------------
     def compiled(self, mdp, episodes) -> CompiledLoop:
-        S, A, H = mdp.S, mdp.A, mdp.H
-        L = math.log(4.0 * S * A * H * float(episodes) / self.delta)
-        return CompiledLoop(_euler_loop, (int(H), L, self.bonus_scale))
+        L = math.log(4.0 * mdp.S * mdp.A * mdp.H * float(episodes) / self.delta)
+        return CompiledLoop(_euler_loop, (int(mdp.H), L, self.bonus_scale))
 
-    # -- theory --------------------------------------------------------------------------------
     def bound(self, S, A, H, K, delta=None, q_star: float | None = None,
               total_reward: float | None = None) -> RegretBound:
-        r"""Zanette & Brunskill (2019), main theorem (shape [R], unit constants):
+        r"""Zanette & Brunskill (2019), Theorem 1 (shape, unit constants):
 
         .. math::
 
             \min\{\sqrt{\mathbb Q^*\,SAT},\ \sqrt{G^2SAK}\}\,L
             + S^{3/2}AH^2(\sqrt S+\sqrt H)\,L^2,
 
-        ``T = KH``, ``L = log(4SAT/delta)``, ``Q* = max_{s,a,h}[Var R + Var_{P}V*_{h+1}]``
-        (default ``H^2``, the N1 worst case) and ``G`` the bound on the total reward
-        (default ``H``). For deterministic MDPs ``Q* = 0`` and only the ``K``-independent term
-        (times ``L^2``) remains."""
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
-        q = float(H * H) if q_star is None else float(q_star)
-        G = float(H) if total_reward is None else float(total_reward)
-        if q < 0 or G <= 0:
-            raise ValueError(f"q_star must be >= 0 and total_reward > 0, got {q_star!r}, {total_reward!r}")
+        ``T = KH``, ``L = ln(4SAT/delta)``, ``q_star`` =
+        :math:`\mathbb Q^*=\max_{s,a,h}[\mathrm{Var}R(s,a)+\mathrm{Var}_{P(s,a)}V^*_{h+1}]`
+        (default ``H^2``, the N1 worst case) and ``total_reward`` = ``G``, the almost-sure
+        bound on an episode's total reward (default ``H``). For deterministic
+        MDPs :math:`\mathbb Q^*=0` and only the ``K``-independent term (times ``L^2``)
+        remains."""
+        K, delta = self._bound_args(S, A, H, K, delta)
+        q = float(H * H) if q_star is None else check_real("q_star", q_star, 0.0)
+        G = float(H) if total_reward is None else check_real("total_reward", total_reward, 0.0, low_open=True)
         L = np.log(4.0 * S * A * H * K / delta)
         lead = np.minimum(np.sqrt(q * S * A * K * H), np.sqrt(G * G * S * A * K)) * L
         low = S ** 1.5 * A * H * H * (math.sqrt(S) + math.sqrt(H)) * L ** 2
@@ -197,12 +164,15 @@ class EULER(Learner):
                            explicit_constants=False, holds_with_probability=1.0 - delta)
 
 
+# ------------------------------------------------------------------------------ compiled twin (numba)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _mean_and_bonus(n, Nsas, Rsum, R2sum, s, a, Vnext, Vup, Vlo, h, H, L, bs, Bv, Bp, J):
     """``(r_hat + p_hat . V_{h+1}, bonus)`` for ``(s, a)`` with ``n > 0`` visits, where
-    ``Vnext`` is ``Vup`` (upper recursion) or ``Vlo`` (lower recursion): the same formulas
-    as :meth:`EULER._plan` (reward bonus b^r, variance bonus phi of ``Vnext``, the
-    ``(4J + B_p)/n`` term and the ``B_v ||Vup - Vlo||_{2, p_hat} / sqrt(n)`` correction)."""
+    ``Vnext`` is ``Vup`` (upper recursion) or ``Vlo`` (lower recursion): reward bonus b^r,
+    variance bonus phi of ``Vnext``, the ``(4J + B_p)/n`` term and the
+    ``B_v ||Vup - Vlo||_{2, p_hat} / sqrt(n)`` correction, all times ``bs``."""
     nn = float(n)
     nm1 = float(max(n - 1, 1))
     rhat = Rsum[s, a] / nn
@@ -229,8 +199,8 @@ def _mean_and_bonus(n, Nsas, Rsum, R2sum, s, a, Vnext, Vup, Vlo, h, H, L, bs, Bv
 
 
 @njit(cache=True, nogil=True)
-def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
-    """Compiled twin of :meth:`EULER._plan` (same formulas, loops over ``(s, a)``)."""
+def euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
+    """Compiled twin of :func:`euler_plan_ref` (loops over ``(s, a)``); writes ``Vup, Vlo, pi``."""
     S = N.shape[0]
     A = N.shape[1]
     Vup[H, :] = 0.0
@@ -249,7 +219,7 @@ def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
                     q = cap
                 else:
                     m, b = _mean_and_bonus(n, Nsas, Rsum, R2sum, s, a, Vup, Vup, Vlo, h, H, L, bs, Bv, Bp, J)
-                    q = m + b
+                    q = m + b                   # upper value: r_hat + p_hat . Vup + b^r + b^pv
                     if q > cap:
                         q = cap
                 if q > best:
@@ -258,7 +228,7 @@ def _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
             pi[h, s] = arg
             Vup[h, s] = best
             n = N[s, arg]
-            if n > 0:
+            if n > 0:                           # lower value of the same action
                 m, b = _mean_and_bonus(n, Nsas, Rsum, R2sum, s, arg, Vlo, Vup, Vlo, h, H, L, bs, Bv, Bp, J)
                 lo = m - b
                 Vlo[h, s] = lo if lo > 0.0 else 0.0
@@ -280,7 +250,7 @@ def _euler_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     pi = np.zeros((H, S), dtype=np.int64)
     Vbuf = np.zeros((H + 1, S))
     for k in range(K):
-        _euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi)
+        euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi)
         record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0

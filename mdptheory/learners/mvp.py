@@ -1,59 +1,28 @@
-r"""MVP -- Monotonic Value Propagation (Zhang, Ji & Du, COLT 2021, arXiv 2009.13503) and its
-refined version (Zhang, Chen, Lee & Du, "Settling the sample complexity of online RL", arXiv
-2307.13586, COLT 2024).
+r"""MVP, Monotonic Value Propagation (Zhang, Ji & Du 2021; Zhang, Chen, Lee & Du 2024, Alg. 1).
 
-Both are model-based optimistic learners that **replan only after an episode in which some
-visit count reached a power of two** (the doubling trigger), with the monotone Bernstein bonus
+Counts are pooled over the steps ``h`` (``"2021"``) or kept per ``h`` (``"2024"``). When the
+all-time count of a key reaches :math:`2^i` (Alg. 1 line 7), its frozen model
+:math:`(\hat r,\hat\sigma,\hat P,n)` is rebuilt from all :math:`2^i` samples (2021) or from
+the latest batch only (2024, line 8); after that episode the learner replans from
+:math:`V_{H+1}=0` (lines 10-11) with the monotone Bernstein bonus:
 
 .. math::
 
-    b_h(s,a) = c_1\sqrt{\frac{\mathbb V_{\hat P_{s,a}}(V_{h+1})\,\iota}{\max(n,1)}}
-             + c_2\sqrt{\frac{(\hat\sigma_{s,a}-\hat r_{s,a}^2)\,\iota}{\max(n,1)}}
-             + c_3\,\frac{G\,\iota}{\max(n,1)},
-    \qquad c_1=\tfrac{460}{9},\ c_2=2\sqrt2,\ c_3=\tfrac{544}{9},
+    Q_h(s,a)=\min\Bigl\{\hat r+\hat P_{s,a}V_{h+1}
+      +c_1\sqrt{\tfrac{\mathbb V_{\hat P_{s,a}}(V_{h+1})\,\iota}{n}}
+      +c_2\sqrt{\tfrac{(\hat\sigma-\hat r^2)\,\iota}{n}}+c_3\tfrac{G\,\iota}{n},\ G\Bigr\},
+    \qquad V_h(s)=\max_a Q_h(s,a),
 
-:math:`Q_h(s,a)=\min\{\hat r+\hat P_{s,a}V_{h+1}+b_h(s,a),\,G\}`, :math:`V_h=\max_a Q_h`, where
-``G`` is the almost-sure bound on an episode's total reward: ``G = 1`` under N2 (the 2021
-paper) and ``G = H`` under N3 (the 2024 paper). The two are the same algorithm up to the
-reward scale: running the ``G = 1`` algorithm on ``r / H`` and multiplying its values by ``H``
-gives exactly the ``G = H`` formulas.
+:math:`c_1=460/9,\ c_2=2\sqrt2,\ c_3=544/9`, :math:`\iota=\log(200SAH^2K^2/\delta)`, ``n`` read
+as ``max(n, 1)``, ``G = 1`` (N2, 2021) or ``G = H`` (N3, 2024). Defaults: the 2021 theorem,
+:math:`\tilde O(\sqrt{SAK}+S^2A)` (N2, HOM); ``"2024"``: Theorem 1 of the 2024 paper,
+:math:`\tilde O(\min\{\sqrt{SAH^3K},HK\})` (N3, stage-dependent).
 
-Variants (``variant=``):
+Provenance and reconstructions: proofs_notes/mvp.md.
 
-``"2021"`` (default)
-    Time-homogeneous model: counts pooled over the steps ``h``; when ``N(s,a)`` reaches ``2^i``
-    the frozen model is rebuilt from **all** ``2^i`` samples. Normalisation N2.
-``"2024"``
-    Stage-dependent model: counts per ``(h,s,a)``; when ``N_h(s,a)`` reaches ``2^i`` the frozen
-    model is rebuilt from the **latest batch only** (samples ``2^{i-1}+1..2^i``).
-    Normalisation N3.
-
-Provenance (details in ``proofs_notes/mvp.md``).
-
-* **Paper, 2024** (Algorithm 1 of arXiv 2307.13586; the items up to Remark 1 were re-read
-  in a text conversion of the paper in the search tool's code index during the issue-4
-  review, the bonus line and the ``Q`` update are [V] in the notes): input constants ``c1 = 460/9,
-  c2 = 2 sqrt 2, c3 = 544/9``; ``delta' = delta / (200 S A H^2 K^2)``, ``iota = log(1/delta')``;
-  initialisation ``Q = V = H``; line 6 (counts, reward sums ``theta`` and squared sums
-  ``kappa``); line 7 (trigger when the all-time count of ``(s, a, h)`` is in
-  ``{1, 2, ..., 2^{log2 K}}``: the batch size is the number of samples of this epoch);
-  line 8 (``TRIGGERED``, then reset of the batch accumulators: *latest batch only*);
-  lines 10-11 (replan after the episode, ``V_{H+1} = 0``); ``Q = min{r + P V + b, H}``; the
-  monotone Bernstein bonus with the empirical reward variance ("in order to enable
-  variance-aware regret, we also need to keep track of the empirical variance of the
-  (stochastic) immediate rewards"). Remark 1: the original MVP uses *all* ``2^i`` samples.
-* **Paper, 2021** (through the 2024 restatement): the same monotone bonus "originally
-  proposed in" Zhang, Ji & Du (2021) with the same constants, the doubling trigger, the
-  all-sample model (Remark 1 of 2024), time-homogeneous counts, N2 scale (cap 1).
-* **Reconstructions**: the 2021 ``iota`` (we reuse the 2024 ``log(1/delta')``); that the 2021
-  reward term uses the empirical reward *variance* (switch ``reward_bonus="mean"`` kept);
-  the never-visited model (``P_hat`` uniform, ``r_hat = 0``, ``n -> max(n, 1)``: the bonus
-  then exceeds ``G`` and ``Q = G``, as the paper's analysis with ``P^(0) = 1/S``); the
-  trigger set is not truncated at ``K`` (per-``(h, s, a)`` counts cannot exceed ``K`` in 2024;
-  in 2021 the pooled counts can reach ``KH``); without a known ``K`` (learner driven by hand,
-  without :meth:`prepare`) the anytime substitute ``K -> k``; ``bonus_scale``; ties to the
-  lowest action. The 2024 analysis assumes ``K`` a power of 2 "to streamline presentation";
-  any ``K`` is accepted.
+References: Zhang, Ji & Du, "Is reinforcement learning more difficult than bandits? A near-optimal
+algorithm escaping the curse of horizon", COLT 2021 (arXiv 2009.13503). Zhang, Chen, Lee & Du,
+"Settling the sample complexity of online reinforcement learning", COLT 2024 (arXiv 2307.13586).
 """
 
 from __future__ import annotations
@@ -63,10 +32,11 @@ import math
 import numpy as np
 from numba import njit
 
+from mdptheory.core.validation import check_bool, check_choice, check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 
-__all__ = ["MVP", "MVP_C1", "MVP_C2", "MVP_C3", "mvp_iota"]
+__all__ = ["MVP", "MVP_C1", "MVP_C2", "MVP_C3", "mvp_iota", "mvp_plan", "mvp_plan_ref"]
 
 MVP_C1 = 460.0 / 9.0
 MVP_C2 = 2.0 * math.sqrt(2.0)
@@ -78,23 +48,31 @@ def mvp_iota(S, A, H, K, delta):
     return np.log(200.0 * S * A * H * H * np.asarray(K, dtype=float) ** 2 / delta)
 
 
-def check_delta(delta) -> float:
-    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not (0.0 < float(delta) < 1.0):
-        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
-    return float(delta)
+def mvp_plan_ref(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
+    r"""Optimistic backward induction with the frozen model, vectorised over ``(s, a)``.
 
-
-def check_scale(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
+    Writes ``Q (H, S, A)`` and ``V (H+1, S)``; the model arrays ``n, rhat, sighat (Hm, S, A)``
+    and ``Phat (Hm, S, A, S)`` have ``Hm = 1`` (pooled over stages) or ``Hm = H``.
+    ``reward_var`` selects the reward term: 1 = empirical variance ``sighat - rhat^2``,
+    0 = ``G rhat``. Plain twin of :func:`mvp_plan`."""
+    H = Q.shape[0]
+    Hm = n.shape[0]
+    nn = np.maximum(n, 1).astype(float)
+    if reward_var:
+        rvar = np.maximum(sighat - rhat ** 2, 0.0)
+    else:
+        rvar = G * rhat
+    # the reward and lower-order parts of the bonus do not depend on V_{h+1}
+    rterm = c2 * np.sqrt(rvar * iota / nn) + c3 * G * iota / nn
+    V[H] = 0.0
+    for h in range(H - 1, -1, -1):                          # Alg. 1 lines 10-11
+        m = h if Hm > 1 else 0
+        v = V[h + 1]
+        PV = Phat[m] @ v
+        var = np.maximum(Phat[m] @ (v * v) - PV * PV, 0.0)
+        b = bs * (c1 * np.sqrt(var * iota / nn[m]) + rterm[m])
+        Q[h] = np.minimum(rhat[m] + PV + b, G)
+        V[h] = Q[h].max(axis=1)
 
 
 class MVP(Learner):
@@ -103,35 +81,30 @@ class MVP(Learner):
     Parameters
     ----------
     variant : {"2021", "2024"}
-        ``"2021"``: Zhang, Ji & Du (2021): time-homogeneous, all-samples model, N2.
-        ``"2024"``: Zhang, Chen, Lee & Du (2024): stage-dependent, latest-batch model, N3.
+        ``"2021"``: Zhang, Ji & Du (2021): counts pooled over ``h``, model from all samples,
+        N2. ``"2024"``: Zhang, Chen, Lee & Du (2024): counts per ``h``, model from the latest
+        batch, N3.
     delta : float
-        Failure probability of the high-probability bound.
+        Failure probability of the high-probability bound, in ``(0, 1)``.
     bonus_scale : float
-        Multiplies the whole bonus; ``1`` = the theorem's constants.
+        Multiplies the whole bonus (``>= 0``; 1 = the theorem's constants).
     normalization : {"N2", "N3"} or None
-        Reward scale the learner assumes (``G = 1`` or ``G = H``); default: the variant's.
-        Checked against the MDP by :meth:`prepare` (``ValueError`` if violated).
+        Reward scale the learner assumes (``G = 1`` or ``G = H``); ``None`` = the variant's.
+        Checked against the MDP by :meth:`prepare`.
     reward_bonus : {"variance", "mean"}
-        Reward term ``c2 sqrt((sigma - r^2) iota / n)`` (default; the 2024 restatement) or
-        ``c2 sqrt(G r iota / n)`` (kept as a switch: the notes could not confirm which one the
-        2021 paper prints).
+        Reward term ``c2 sqrt((sigma - r^2) iota / n)`` (default) or ``c2 sqrt(G r iota / n)``;
+        which one the 2021 paper prints is a reconstruction (see the notes).
     model_batch : {"all", "latest"} or None
-        Override the variant's model estimator (``None`` = the variant's).
+        Model estimator at a trigger; ``None`` = the variant's.
     stationary : bool or None
-        Override the variant's pooling (``True`` = counts pooled over ``h``).
+        ``True`` = counts, rewards and model pooled over stages (HOM: :meth:`prepare`
+        refuses a stage-dependent MDP); ``None`` = the variant's.
 
     Notes
     -----
     Played policy: greedy in ``Q`` (ties to the lowest action), fixed within an episode.
-    Cost: ``O(1)`` per step and at most ``SA(log2(KH)+1)`` (2021) or ``SAH(log2 K+1)`` (2024)
-    replans of cost ``O(S^2 A H)``.
-
-    References
-    ----------
-    Zhang, Ji & Du, "Is reinforcement learning more difficult than bandits? A near-optimal
-    algorithm escaping the curse of horizon", COLT 2021. Zhang, Chen, Lee & Du, "Settling the
-    sample complexity of online reinforcement learning", COLT 2024, Algorithm 1, Theorem 1.
+    Cost: ``O(1)`` per step and at most ``SA(log2(KH)+1)`` (pooled) or ``SAH(log2 K+1)``
+    (per stage) replans of cost ``O(S^2 A H)``.
     """
 
     name = "MVP"
@@ -143,32 +116,28 @@ class MVP(Learner):
         self.variant = check_choice("variant", variant, ("2021", "2024"))
         self.delta = check_delta(delta)
         self.bonus_scale = check_scale("bonus_scale", bonus_scale)
-        default_norm = "N2" if variant == "2021" else "N3"
-        self.normalization = check_choice("normalization", normalization or default_norm, ("N2", "N3"))
+        if normalization is None:
+            normalization = "N2" if variant == "2021" else "N3"
+        self.normalization = check_choice("normalization", normalization, ("N2", "N3"))
         self.reward_bonus = check_choice("reward_bonus", reward_bonus, ("variance", "mean"))
-        self.model_batch = check_choice("model_batch", model_batch or ("all" if variant == "2021" else "latest"),
-                                        ("all", "latest"))
-        if stationary is not None and not isinstance(stationary, (bool, np.bool_)):
-            raise ValueError(f"stationary must be True, False or None, got {stationary!r}")
-        self.stationary = (variant == "2021") if stationary is None else bool(stationary)
+        if model_batch is None:
+            model_batch = "all" if variant == "2021" else "latest"
+        self.model_batch = check_choice("model_batch", model_batch, ("all", "latest"))
+        self.stationary = (variant == "2021") if stationary is None else check_bool("stationary", stationary)
         self.c1, self.c2, self.c3 = MVP_C1, MVP_C2, MVP_C3
 
     def prepare(self, mdp, episodes) -> None:
-        """Normalisation check, and with ``stationary=True`` (HOM: counts, rewards and model
-        pooled over stages) a ``ValueError`` for a stage-dependent MDP, whose pooled
-        estimates would silently mix different laws."""
+        """Normalisation check, and with ``stationary=True`` a ``ValueError`` for a
+        stage-dependent MDP, whose pooled estimates would mix different laws."""
         super().prepare(mdp, episodes)
-        if self.stationary and not mdp.stationary:
-            raise ValueError(
-                f"{type(self).__name__}(stationary=True) pools counts over stages (HOM) and needs a "
-                f"stationary MDP (stage-dependent P: {mdp.stage_dependent_P}, R: {mdp.stage_dependent_R}); "
-                "use stationary=False or augment the state with the stage index")
+        if self.stationary:
+            self._require_stationary(mdp, rewards=True)
 
-    # -- helpers -----------------------------------------------------------------------
     def _G(self, H) -> float:
         return 1.0 if self.normalization == "N2" else float(H)
 
     def _iota(self, S, A, H, k_done) -> float:
+        # without prepare() (learner driven by hand) K is unknown: anytime substitute K -> k
         K = getattr(self, "_K", None)
         return float(mvp_iota(S, A, H, K if K is not None else max(int(k_done), 1), self.delta))
 
@@ -177,14 +146,14 @@ class MVP(Learner):
         super().reset(S, A, H, rng)
         Hm = 1 if self.stationary else H
         self._G_ = self._G(H)
-        self._Nall = np.zeros((Hm, S, A), dtype=np.int64)
-        self._Nb = np.zeros((Hm, S, A, S), dtype=np.int64)
+        self._Nall = np.zeros((Hm, S, A), dtype=np.int64)     # all-time counts (the trigger)
+        self._Nb = np.zeros((Hm, S, A, S), dtype=np.int64)    # transition counts of the batch
         self._Rsum = np.zeros((Hm, S, A))
         self._R2sum = np.zeros((Hm, S, A))
-        self._n = np.zeros((Hm, S, A), dtype=np.int64)
+        self._n = np.zeros((Hm, S, A), dtype=np.int64)        # the frozen model ...
         self._rhat = np.zeros((Hm, S, A))
         self._sighat = np.zeros((Hm, S, A))
-        self._Phat = np.full((Hm, S, A, S), 1.0 / S)
+        self._Phat = np.full((Hm, S, A, S), 1.0 / S)          # ... uniform before any sample
         self._Q = np.full((H, S, A), self._G_)
         self._V = np.zeros((H + 1, S))
         self._pi = np.zeros((H, S), dtype=np.int64)
@@ -196,12 +165,6 @@ class MVP(Learner):
         self._k = int(k)
         self._pi = self._Q.argmax(axis=2).astype(np.int64)
 
-    def policy(self) -> np.ndarray:
-        return self._pi
-
-    def act(self, h: int, s: int) -> int:
-        return int(self._pi[h, s])
-
     def observe(self, h, s, a, r, s_next) -> None:
         m = 0 if self.stationary else h
         self._Nall[m, s, a] += 1
@@ -209,13 +172,13 @@ class MVP(Learner):
         self._Rsum[m, s, a] += r
         self._R2sum[m, s, a] += r * r
         N = int(self._Nall[m, s, a])
-        if N & (N - 1) == 0:  # N is a power of two: end of a doubling batch
+        if N & (N - 1) == 0:          # Alg. 1 line 7: N is a power of two, end of a batch
             nb = int(self._Nb[m, s, a].sum())
             self._n[m, s, a] = nb
             self._rhat[m, s, a] = self._Rsum[m, s, a] / nb
             self._sighat[m, s, a] = self._R2sum[m, s, a] / nb
             self._Phat[m, s, a] = self._Nb[m, s, a] / nb
-            if self.model_batch == "latest":
+            if self.model_batch == "latest":              # line 8: the next batch starts empty
                 self._Nb[m, s, a] = 0
                 self._Rsum[m, s, a] = 0.0
                 self._R2sum[m, s, a] = 0.0
@@ -227,26 +190,12 @@ class MVP(Learner):
             self._plan(self._k + 1)
 
     def _plan(self, k_done: int) -> None:
-        S, A, H, G = self._S, self._A, self._H, self._G_
-        iota = self._iota(S, A, H, k_done)
-        nn = np.maximum(self._n, 1).astype(float)
-        if self.reward_bonus == "variance":
-            rvar = np.maximum(self._sighat - self._rhat ** 2, 0.0)
-        else:
-            rvar = G * self._rhat
-        rterm = self.c2 * np.sqrt(rvar * iota / nn) + self.c3 * G * iota / nn
-        self._V[H] = 0.0
-        for h in range(H - 1, -1, -1):
-            m = 0 if self.stationary else h
-            v = self._V[h + 1]
-            PV = self._Phat[m] @ v
-            var = np.maximum(self._Phat[m] @ (v * v) - PV * PV, 0.0)
-            b = self.bonus_scale * (self.c1 * np.sqrt(var * iota / nn[m]) + rterm[m])
-            self._Q[h] = np.minimum(self._rhat[m] + PV + b, G)
-            self._V[h] = self._Q[h].max(axis=1)
+        iota = self._iota(self._S, self._A, self._H, k_done)
+        mvp_plan_ref(self._Q, self._V, self._n, self._rhat, self._sighat, self._Phat, self._G_,
+                     self.bonus_scale, self.c1, self.c2, self.c3, iota, self.reward_bonus == "variance")
         self._replans += 1
 
-    # -- compiled path ---------------------------------------------------------------------
+    # -- compiled path -------------------------------------------------------------------
     def compiled(self, mdp, episodes) -> CompiledLoop:
         S, A, H = mdp.S, mdp.A, mdp.H
         iota = float(mvp_iota(S, A, H, int(episodes), self.delta))
@@ -255,40 +204,37 @@ class MVP(Learner):
                   self.c1, self.c2, self.c3, iota)
         return CompiledLoop(_mvp_loop, params)
 
-    # -- theory ------------------------------------------------------------------------------
+    # -- theory --------------------------------------------------------------------------
     def bound(self, S, A, H, K, delta=None) -> RegretBound:
         r"""The theorem's regret rate with unit constants (the papers' ``O~`` hides them;
         ``delta=None`` uses the learner's).
 
-        ``"2021"`` (Zhang, Ji & Du 2021, N2, homogeneous):
-        ``G [ sqrt(S A K) iota + S^2 A iota^2 ]``.
-        ``"2024"`` (Zhang, Chen, Lee & Du 2024, Theorem 1, N3, stage-dependent):
-        ``min{ (G/H) sqrt(S A H^3 K) iota, G K }`` -- no burn-in term.
-        ``iota = log(200 S A H^2 K^2 / delta)``; ``G = 1`` (N2) or ``H`` (N3).
+        ``"2021"`` (N2, homogeneous): ``G [ sqrt(S A K) iota + S^2 A iota^2 ]``.
+        ``"2024"`` (Theorem 1, N3, stage-dependent): ``min{ (G/H) sqrt(S A H^3 K) iota, G K }``,
+        no burn-in term. ``iota = log(200 S A H^2 K^2 / delta)``; ``G = 1`` (N2) or ``H`` (N3).
         """
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
+        K, delta = self._bound_args(S, A, H, K, delta)
         G = self._G(H)
         iota = mvp_iota(S, A, H, K, delta)
         if self.variant == "2021":
             lead = G * np.sqrt(S * A * K) * iota
             low = G * S * S * A * iota ** 2
             thm = "Zhang, Ji & Du (COLT 2021), main theorem: O~(sqrt(SAK) + S^2 A), unit constants"
-            setting = "HOM" if self.stationary else "INHOM"
         else:
-            raw = (G / H) * np.sqrt(S * A * H ** 3 * K) * iota
-            lead = np.minimum(raw, G * K)
+            lead = np.minimum((G / H) * np.sqrt(S * A * H ** 3 * K) * iota, G * K)
             low = 0.0 * lead
             thm = "Zhang, Chen, Lee & Du (COLT 2024), Theorem 1: O~(min{sqrt(SAH^3K), HK}), unit constants"
-            setting = "INHOM" if not self.stationary else "HOM"
         return RegretBound(value=lead + low, leading=lead, lower_order=low,
-                           normalization=self.normalization, setting=setting, theorem=thm,
-                           explicit_constants=False, holds_with_probability=1.0 - float(delta))
+                           normalization=self.normalization, setting="HOM" if self.stationary else "INHOM",
+                           theorem=thm, explicit_constants=False, holds_with_probability=1.0 - delta)
+
+
+# ---------------------------------------------------------------------------- compiled twin (numba)
 
 
 @njit(cache=True, nogil=True)
-def _mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
+def mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
+    """Compiled :func:`mvp_plan_ref`: the same backup, one ``(h, s, a)`` at a time."""
     H, S, A = Q.shape
     Hm = n.shape[0]
     for s in range(S):
@@ -314,7 +260,7 @@ def _mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
                         rv = 0.0
                 else:
                     rv = G * rhat[m, s, a]
-                # monotone Bernstein bonus (2024 Algorithm 1; G = H there, G = 1 under N2):
+                # monotone Bernstein bonus (Alg. 1; G = H there, G = 1 under N2):
                 # c1 sqrt(V(P^, V_{h+1}) iota / max(n,1)) + c2 sqrt((sigma^ - r^^2) iota / max(n,1))
                 #   + c3 G iota / max(n,1);  Q = min(r^ + P^ V_{h+1} + b, G)
                 b = bs * (c1 * math.sqrt(var * iota / nn)
@@ -330,6 +276,7 @@ def _mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
 
 @njit(cache=True, nogil=True)
 def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed (compiled twin of the :class:`MVP` teaching path)."""
     H, stationary, latest, reward_var, G, bs, c1, c2, c3, iota = params
     S = P.shape[1]
     A = P.shape[2]
@@ -361,7 +308,7 @@ def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
             Rsum[m, s, a] += r
             R2sum[m, s, a] += r * r
             N = Nall[m, s, a]
-            if N & (N - 1) == 0:        # 2024 Alg. 1 line 7: all-time count in {1, 2, 4, ...}
+            if N & (N - 1) == 0:        # Alg. 1 line 7: all-time count in {1, 2, 4, ...}
                 nb = 0
                 for t in range(S):
                     nb += Nb[m, s, a, t]
@@ -380,4 +327,4 @@ def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
             s = s2
         returns_out[k] = ret
         if triggered:
-            _mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var)
+            mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var)

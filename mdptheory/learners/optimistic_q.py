@@ -1,40 +1,29 @@
-r"""Optimistic Q-learning with UCB-Hoeffding / UCB-Bernstein bonuses (Jin, Allen-Zhu, Bubeck
-& Jordan, NeurIPS 2018, "Is Q-learning provably efficient?", arXiv 1807.03765).
+r"""Optimistic Q-learning with UCB-Hoeffding / UCB-Bernstein bonuses (Jin et al. 2018, Algs. 1-2).
 
-Setting: stage-dependent transitions (INHOM), per-step rewards in [0, 1] (N1), model-free,
-memory :math:`O(SAH)`. At step ``h`` of every episode, in state ``x`` with ``a`` greedy for
-:math:`Q_h(x,\cdot)` (ties to the lowest index), after observing ``r`` and ``x'``:
+INHOM (per-stage counts), rewards in [0, 1] (N1), model-free, memory :math:`O(SAH)`. Start
+with :math:`Q_h=V_h=H`, :math:`V_H=0`, :math:`\iota=\ln(SAT/\delta)`. At step ``h`` in state
+``x``, with ``a`` greedy for :math:`Q_h(x,\cdot)` (lowest index on ties), after ``r, x'``:
 
 .. math::
-    t = N_h(x,a) \leftarrow N_h(x,a)+1,\quad \alpha_t=\frac{H+1}{H+t},\quad
+    t=N_h(x,a)\leftarrow N_h(x,a)+1,\quad\alpha_t=\frac{H+1}{H+t},\quad
     Q_h(x,a)\leftarrow(1-\alpha_t)Q_h(x,a)+\alpha_t\bigl(r+V_{h+1}(x')+b_t\bigr),\quad
-    V_h(x)\leftarrow\min\bigl(H,\max_{a'}Q_h(x,a')\bigr),
+    V_h(x)\leftarrow\min\bigl(H,\max_{a'}Q_h(x,a')\bigr);
 
-initialised :math:`Q_h=V_h=H`, :math:`V_{H+1}=0`, :math:`\iota=\ln(SAT/p)`:
+* Hoeffding (Algorithm 1): :math:`b_t=c\sqrt{H^3\iota/t}`;
+* Bernstein (Algorithm 2): :math:`W_t` = empirical variance of the next values
+  :math:`V_{h+1}(x')` as stored at the ``t`` visits,
+  :math:`\beta_t=\min\{c_1(\sqrt{\tfrac Ht(W_t+H)\iota}+\sqrt{H^7SA}\,\iota/t),\,c_2\sqrt{H^3\iota/t}\}`,
+  :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`.
 
-* Hoeffding (Algorithm 1): :math:`b_t = c\sqrt{H^3\iota/t}`;
-* Bernstein (Algorithm 2): with :math:`W_t` the empirical variance of the *stored* next
-  values :math:`V_{h+1}(x')` seen at the ``t`` visits,
-  :math:`\beta_t=\min\{c_1(\sqrt{\tfrac{H}{t}(W_t+H)\iota}+\sqrt{H^7SA}\,\iota/t),\ c_2\sqrt{H^3\iota/t}\}`
-  and :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`.
+The defaults (``c = c1 = c2 = 1``, ``bonus_scale=1``, ``cap="H"``) instantiate, w.p.
+:math:`1-\delta` and up to absolute constants, Theorem 1, :math:`O(H^2SA+\sqrt{H^4SAT\iota})`,
+and Theorem 2, :math:`O(\sqrt{H^3SAT\iota^2}+\sqrt{H^9S^3A^3}\,\iota^2)`; the step-size
+weights obey Lemma 4.1 (:func:`learning_rate_weights`).
 
-Provenance (``proofs_notes/optimistic_q.md``). **Paper** ([V] in ``regret_algorithms.md``
-section 2): the update rule and its weighting, the learning rate :math:`\alpha_t`, the
-initialisation ``Q = V = H``, :math:`\iota=\ln(SAT/p)`, the bonus shapes of Algorithms 1
-and 2 (including the Bernstein variance of the next-state values *as stored at each visit*
-and :math:`b_t=(\beta_t-(1-\alpha_t)\beta_{t-1})/(2\alpha_t)`), Lemma 4.1 and the two
-theorems' rates. **Ours**: the paper leaves ``c, c1, c2`` as unspecified absolute constants
-("there exists an absolute constant"), so the defaults ``c = c1 = c2 = 1`` are a
-reconstruction ([P]) and no bound with explicit constants exists; ``bonus_scale``
-multiplies the bonus; ``cap="remaining"`` is an option; ties to the lowest action; random
-rewards (the paper's are deterministic) enter the target as observed. Note the weighting:
-the *old* value gets :math:`1-\alpha_t` and the target :math:`\alpha_t` (the first visit,
-:math:`\alpha_1=1`, overwrites the initial ``H``); swapping them (as Colosseum's episodic
-Q-learning does) is detected by ``tests/learners/test_paper_references_a.py``.
+Provenance and reconstructions: proofs_notes/optimistic_q.md
 
-Because :math:`Q_h` changes only at step ``h`` (after acting at step ``h``), the policy played
-in episode ``k`` is the greedy policy of the Q-table at the start of the episode; the
-engine evaluates exactly that policy.
+References: C. Jin, Z. Allen-Zhu, S. Bubeck, M. I. Jordan, "Is Q-learning Provably
+Efficient?", NeurIPS 2018, arXiv:1807.03765.
 """
 
 from __future__ import annotations
@@ -44,25 +33,22 @@ import math
 import numpy as np
 from numba import njit
 
+from mdptheory.core.validation import check_choice, check_delta, check_int, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 
 __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
 
 _BONUS = {"hoeffding": 0, "bernstein": 1}
-
-
-def _check_H(H):
-    if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
-        raise ValueError(f"H must be a positive integer, got {H!r}")
+_CAP = {"H": 0, "remaining": 1}
 
 
 def learning_rate(H: int, t) -> np.ndarray:
     r""":math:`\alpha_t=(H+1)/(H+t)` for visit counts ``t >= 1`` (Jin et al. 2018, Section 3;
     :math:`\alpha_1=1`)."""
-    _check_H(H)
+    H = check_int("H", H, 1)
     t = np.asarray(t, dtype=float)
-    if np.any(t < 1):
+    if np.any(~(t >= 1)):
         raise ValueError(f"visit counts t must be >= 1, got {t!r}")
     return (H + 1.0) / (H + t)
 
@@ -72,24 +58,137 @@ def learning_rate_weights(H: int, t: int) -> np.ndarray:
     :math:`\alpha_t^i=\alpha_i\prod_{j=i+1}^t(1-\alpha_j)`, ``i = 0..t`` (index ``i``).
 
     After ``t`` visits :math:`Q=\alpha_t^0 H+\sum_{i=1}^t\alpha_t^i(r_i+V(x'_i)+b_i)`.
-    Jin et al. 2018, Lemma 4.1 states :math:`\sum_{i=1}^t\alpha_t^i=1`,
+    Jin et al. 2018, Lemma 4.1: :math:`\sum_{i=1}^t\alpha_t^i=1`,
     :math:`\max_i\alpha_t^i\le 2H/t`, :math:`\sum_i(\alpha_t^i)^2\le2H/t`,
     :math:`\sum_{t\ge i}\alpha_t^i=1+1/H` and
     :math:`1/\sqrt t\le\sum_i\alpha_t^i/\sqrt i\le2/\sqrt t`."""
-    _check_H(H)
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-        raise ValueError(f"t must be an integer >= 0, got {t!r}")
-    t = int(t)
+    H = check_int("H", H, 1)
+    t = check_int("t", t, 0)
     alpha = (H + 1.0) / (H + np.arange(1, t + 1, dtype=float))
-    w = np.empty(t + 1)
     # suffix products of (1 - alpha_j), j = i+1..t
-    one_minus = 1.0 - alpha
     suffix = np.ones(t + 1)
-    for i in range(t - 1, -1, -1):
-        suffix[i] = suffix[i + 1] * one_minus[i]
+    suffix[:t] = np.cumprod((1.0 - alpha)[::-1])[::-1]
+    w = np.empty(t + 1)
     w[0] = suffix[0]
     w[1:] = alpha * suffix[1:]
     return w
+
+
+class OptimisticQLearning(Learner):
+    r"""Q-learning with UCB-Hoeffding or UCB-Bernstein exploration (Jin et al. 2018); see the
+    module docstring.
+
+    Parameters
+    ----------
+    bonus : {"hoeffding", "bernstein"}, default "hoeffding"
+        Algorithm 1 (Theorem 1) or Algorithm 2 (Theorem 2).
+    delta : float in (0, 1), default 0.01
+        Failure probability ``p`` in :math:`\iota=\ln(SAT/p)`.
+    c, c1, c2 : float >= 0, default 1.0
+        The paper's absolute constants (not specified there: 1 is a reconstruction).
+    bonus_scale : float >= 0, default 1.0
+        Multiplies the bonus ``b_t`` (1 = the constants above; 0 = no exploration bonus).
+    cap : {"H", "remaining"}, default "H"
+        Initial values and the cap of :math:`V_h` are ``H`` (the paper) or the remaining
+        horizon ``H - h`` (0-based; a tighter optimistic variant).
+
+    Notes
+    -----
+    N1; INHOM (per-stage counts; a stationary MDP is simply not pooled across stages).
+    :math:`Q_h` changes only at step ``h``, after acting there, so the policy played in an
+    episode is the greedy policy of the Q-table at its start (:meth:`policy`). Cost
+    :math:`O(A)` per step plus the engine's :math:`O(HS^2)` exact evaluation per evaluated
+    episode.
+    """
+
+    name = "OptQL"
+    normalization = "N1"
+
+    def __init__(self, bonus: str = "hoeffding", *, delta: float = 0.01, c: float = 1.0,
+                 c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0, cap: str = "H"):
+        self.bonus = check_choice("bonus", bonus, _BONUS)
+        self.delta = check_delta(delta)
+        self.c = check_scale("c", c)
+        self.c1 = check_scale("c1", c1)
+        self.c2 = check_scale("c2", c2)
+        self.bonus_scale = check_scale("bonus_scale", bonus_scale)
+        self.cap = check_choice("cap", cap, _CAP)
+
+    def _iota(self, S, A, H, K):
+        return math.log(S * A * K * H / self.delta)
+
+    def _top(self, H, h):
+        return float(H) if self.cap == "H" else float(H - h)
+
+    def reset(self, S, A, H, rng):
+        super().reset(S, A, H, rng)
+        self._iota_v = self._iota(S, A, H, self._K)
+        caps = np.array([self._top(H, h) for h in range(H)])
+        self._Q = np.repeat(caps[:, None, None], S * A, axis=1).reshape(H, S, A).copy()
+        self._V = np.zeros((H + 1, S))
+        self._V[:H] = caps[:, None]
+        self._N = np.zeros((H, S, A))
+        self._Ms = np.zeros((H, S, A))       # Bernstein: running sums of the stored V_{h+1}(x')
+        self._M2s = np.zeros((H, S, A))      # ... and of their squares
+        self._bprev = np.zeros((H, S, A))    # beta_{t-1}
+        self._greedy = np.zeros((H, S), dtype=np.int64)
+
+    def begin_episode(self, k):
+        # the played policy: greedy at the start of the episode (a copy: the update at step h
+        # changes the greedy action of stage h for the *next* episode only)
+        self._pi = self._greedy.copy()
+
+    def observe(self, h, s, a, r, s_next):
+        H = self._H
+        self._N[h, s, a] += 1.0
+        t = self._N[h, s, a]
+        alpha = (H + 1.0) / (H + t)                                  # alpha_t = (H+1)/(H+t)
+        vnext = self._V[h + 1, s_next]
+        if self.bonus == "hoeffding":
+            b = self.c * math.sqrt(float(H) ** 3 * self._iota_v / t)   # Alg. 1
+        else:                                                        # Alg. 2
+            self._Ms[h, s, a] += vnext
+            self._M2s[h, s, a] += vnext * vnext
+            mu = self._Ms[h, s, a] / t
+            W = max(self._M2s[h, s, a] / t - mu * mu, 0.0)
+            b1 = self.c1 * (math.sqrt(H / t * (W + H) * self._iota_v)
+                            + math.sqrt(float(H) ** 7 * self._S * self._A) * self._iota_v / t)
+            b2 = self.c2 * math.sqrt(float(H) ** 3 * self._iota_v / t)
+            beta = min(b1, b2)
+            b = (beta - (1.0 - alpha) * self._bprev[h, s, a]) / (2.0 * alpha)
+            self._bprev[h, s, a] = beta
+        # old value weighted 1 - alpha_t, target alpha_t (Algs. 1 and 2)
+        self._Q[h, s, a] = (1.0 - alpha) * self._Q[h, s, a] + alpha * (r + vnext + self.bonus_scale * b)
+        self._greedy[h, s] = int(np.argmax(self._Q[h, s]))
+        self._V[h, s] = min(self._top(H, h), float(self._Q[h, s].max()))
+
+    def compiled(self, mdp, episodes):
+        iota = self._iota(mdp.S, mdp.A, mdp.H, int(episodes))
+        return CompiledLoop(_optq_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, iota,
+                                         self.c, self.c1, self.c2, _CAP[self.cap]))
+
+    def bound(self, S, A, H, K, delta=None):
+        r"""Jin et al. 2018: Theorem 1 (Hoeffding) :math:`H^2SA+\sqrt{H^4SAT\iota}`, Theorem 2
+        (Bernstein) :math:`\sqrt{H^3SAT\iota^2}+\sqrt{H^9S^3A^3}\,\iota^2`, :math:`T=KH`,
+        :math:`\iota=\ln(SAT/\delta)`. The paper proves these up to an unspecified absolute
+        constant (set to 1 here: ``explicit_constants=False``). N1, INHOM."""
+        K, delta = self._bound_args(S, A, H, K, delta)
+        T = K * H
+        iota = np.log(S * A * T / delta)
+        if self.bonus == "hoeffding":
+            lead = np.sqrt(H ** 4 * S * A * T * iota)
+            low = float(H ** 2 * S * A) + 0.0 * lead
+            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 1 (UCB-Hoeffding), O(.)"
+        else:
+            lead = np.sqrt(H ** 3 * S * A * T * iota ** 2)
+            low = np.sqrt(float(H) ** 9 * S ** 3 * A ** 3) * iota ** 2
+            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 2 (UCB-Bernstein), O(.)"
+        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
+                           setting="INHOM", theorem=thm, explicit_constants=False,
+                           holds_with_probability=1.0 - delta)
+
+
+# ------------------------------------------------------------------------------ compiled twin (numba)
 
 
 @njit(cache=True, nogil=True)
@@ -123,13 +222,13 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             a = pi[h, s]
             r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
             G += r
-            # the optimistic Q-learning update (mirrors ``OptimisticQLearning.observe``);
-            # written out here rather than in a helper taking the arrays: a call (or
-            # numba-level inlining) of such a helper costs one atomic incref/decref per
-            # array argument and step, which was 85% of the loop's time
+            # the update of ``OptimisticQLearning.observe``, written out here rather than in
+            # a helper taking the arrays: a call (or numba-level inlining) of such a helper
+            # costs one atomic incref/decref per array argument and step, which was 85% of
+            # the loop's time
             N[h, s, a] += 1.0
             t = N[h, s, a]
-            alpha = (Hf + 1.0) / (Hf + t)                    # Jin et al. 2018, alpha_t = (H+1)/(H+t)
+            alpha = (Hf + 1.0) / (Hf + t)                    # alpha_t = (H+1)/(H+t)
             vnext = V[h + 1, s2]
             if bonus == 0:
                 b = c * math.sqrt(Hf * Hf * Hf * iota / t)   # Alg. 1: b_t = c sqrt(H^3 iota / t)
@@ -160,129 +259,3 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             V[h, s] = best if best < ch else ch
             s = s2
         returns_out[k] = G
-
-
-class OptimisticQLearning(Learner):
-    r"""Q-learning with UCB-Hoeffding or UCB-Bernstein exploration (Jin et al. 2018).
-
-    Parameters
-    ----------
-    bonus : {"hoeffding", "bernstein"}
-    delta : float in (0, 1)
-        Failure probability ``p`` in :math:`\iota=\ln(SAT/p)`.
-    c, c1, c2 : float
-        The paper's absolute constants (reconstruction: 1 by default).
-    bonus_scale : float >= 0
-        Multiplies the bonus ``b_t`` (1 = the constants above; 0 = no exploration bonus).
-    cap : {"H", "remaining"}
-        Initial values and the cap of :math:`V_h` are ``H`` (the paper) or the remaining
-        horizon ``H - h`` (0-based; a tighter optimistic variant, not the paper's rule).
-
-    Notes
-    -----
-    N1 (per-step rewards in [0, 1]); INHOM (per-stage counts; a stationary MDP is simply not
-    pooled across stages). Cost :math:`O(A)` per step plus the engine's :math:`O(HS^2)`
-    exact evaluation per evaluated episode.
-    """
-
-    name = "OptQL"
-    normalization = "N1"
-
-    def __init__(self, bonus: str = "hoeffding", delta: float = 0.05, c: float = 1.0,
-                 c1: float = 1.0, c2: float = 1.0, bonus_scale: float = 1.0, cap: str = "H"):
-        if bonus not in _BONUS:
-            raise ValueError(f"bonus must be 'hoeffding' or 'bernstein', got {bonus!r}")
-        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating)) \
-                or not (0.0 < float(delta) < 1.0):
-            raise ValueError(f"delta must be in (0, 1), got {delta!r}")
-        for nm, v in (("c", c), ("c1", c1), ("c2", c2), ("bonus_scale", bonus_scale)):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                    or not (math.isfinite(float(v)) and float(v) >= 0.0):
-                raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
-        if cap not in ("H", "remaining"):
-            raise ValueError(f"cap must be 'H' or 'remaining', got {cap!r}")
-        self.bonus = bonus
-        self.cap = cap
-        self.delta = float(delta)
-        self.c, self.c1, self.c2 = float(c), float(c1), float(c2)
-        self.bonus_scale = float(bonus_scale)
-
-    def _iota(self, S, A, H, K):
-        return math.log(S * A * K * H / self.delta)
-
-    def _caps(self, H):
-        return np.full(H, float(H)) if self.cap == "H" else H - np.arange(H, dtype=float)
-
-    def reset(self, S, A, H, rng):
-        super().reset(S, A, H, rng)
-        self._iota_v = self._iota(S, A, H, self._K)
-        caps = self._caps(H)
-        self._Q = np.repeat(caps[:, None, None], S * A, axis=1).reshape(H, S, A).copy()
-        self._V = np.zeros((H + 1, S))
-        self._V[:H] = caps[:, None]
-        self._N = np.zeros((H, S, A))
-        self._Ms = np.zeros((H, S, A))
-        self._M2s = np.zeros((H, S, A))
-        self._bprev = np.zeros((H, S, A))
-        self._pi = np.zeros((H, S), dtype=np.int64)
-
-    def begin_episode(self, k):
-        # the played policy: greedy at the start of the episode (copy, since updates at
-        # step h change pi[h] for the *next* episode)
-        self._played = self._pi.copy()
-
-    def policy(self):
-        return self._played
-
-    def act(self, h, s):
-        return int(self._pi[h, s])
-
-    def observe(self, h, s, a, r, s_next):
-        H = self._H
-        self._N[h, s, a] += 1.0
-        t = self._N[h, s, a]
-        alpha = (H + 1.0) / (H + t)
-        vnext = self._V[h + 1, s_next]
-        if self.bonus == "hoeffding":
-            b = self.c * math.sqrt(float(H) ** 3 * self._iota_v / t)
-        else:
-            self._Ms[h, s, a] += vnext
-            self._M2s[h, s, a] += vnext * vnext
-            mu = self._Ms[h, s, a] / t
-            W = max(self._M2s[h, s, a] / t - mu * mu, 0.0)
-            b1 = self.c1 * (math.sqrt(H / t * (W + H) * self._iota_v)
-                            + math.sqrt(float(H) ** 7 * self._S * self._A) * self._iota_v / t)
-            b2 = self.c2 * math.sqrt(float(H) ** 3 * self._iota_v / t)
-            beta = min(b1, b2)
-            b = (beta - (1.0 - alpha) * self._bprev[h, s, a]) / (2.0 * alpha)
-            self._bprev[h, s, a] = beta
-        self._Q[h, s, a] = (1.0 - alpha) * self._Q[h, s, a] + alpha * (r + vnext + self.bonus_scale * b)
-        self._pi[h, s] = int(np.argmax(self._Q[h, s]))
-        self._V[h, s] = min(float(H) if self.cap == "H" else float(H - h), float(self._Q[h, s].max()))
-
-    def compiled(self, mdp, episodes):
-        iota = self._iota(mdp.S, mdp.A, mdp.H, int(episodes))
-        return CompiledLoop(_optq_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, iota,
-                                         self.c, self.c1, self.c2, 0 if self.cap == "H" else 1))
-
-    def bound(self, S, A, H, K, delta=None):
-        r"""Jin et al. 2018: Theorem 1 (Hoeffding) :math:`H^2SA+\sqrt{H^4SAT\iota}`, Theorem 2
-        (Bernstein) :math:`\sqrt{H^3SAT\iota^2}+\sqrt{H^9S^3A^3}\,\iota^2`, :math:`T=KH`,
-        :math:`\iota=\ln(SAT/\delta)`. The paper proves these up to an unspecified absolute
-        constant (set to 1 here: ``explicit_constants=False``). N1, INHOM."""
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
-        T = K * H
-        iota = np.log(S * A * T / delta)
-        if self.bonus == "hoeffding":
-            lead = np.sqrt(H ** 4 * S * A * T * iota)
-            low = float(H ** 2 * S * A) + 0.0 * lead
-            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 1 (UCB-Hoeffding), O(.)"
-        else:
-            lead = np.sqrt(H ** 3 * S * A * T * iota ** 2)
-            low = np.sqrt(float(H) ** 9 * S ** 3 * A ** 3) * iota ** 2
-            thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 2 (UCB-Bernstein), O(.)"
-        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
-                           setting="INHOM", theorem=thm, explicit_constants=False,
-                           holds_with_probability=1.0 - float(delta))

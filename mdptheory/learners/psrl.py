@@ -1,43 +1,122 @@
-r"""PSRL: posterior sampling for reinforcement learning (Osband, Russo & Van Roy, NeurIPS 2013,
-"(More) Efficient Reinforcement Learning via Posterior Sampling", arXiv 1306.0940).
+r"""PSRL: posterior sampling for reinforcement learning (Osband, Russo & Van Roy 2013, Algorithm 1).
 
-At the start of every episode sample an MDP from the posterior and play its optimal policy:
+HOM (counts pooled over stages), rewards in [0, 1] (N1). At the start of every episode
+sample an MDP from the posterior and play its optimal policy (backward induction over ``H``
+stages, lowest index on ties):
 
-* transitions, per ``(s, a)``: :math:`\tilde P(\cdot|s,a)\sim\mathrm{Dirichlet}(\alpha_0\mathbf 1
-  + n(s,a,\cdot))` (counts pooled over stages: HOM), drawn as normalised independent
-  :math:`\mathrm{Gamma}(\alpha_0+n(s,a,s'))` variables;
-* rewards, per ``(s, a)``: :math:`\tilde r(s,a)\sim\mathrm{Beta}(1+n^+,1+n^-)` drawn as
-  :math:`X/(X+Y)`, :math:`X\sim\Gamma(1+n^+)`, :math:`Y\sim\Gamma(1+n^-)`, where each observed
-  reward :math:`r\in[0,1]` is "Bernoullized": :math:`\tilde r\sim\mathrm{Bernoulli}(r)` with one
-  ``rng.random()`` per step, and counted as a success or a failure;
-* plan by backward induction on :math:`(\tilde P,\tilde r)` over ``H`` stages.
+.. math::
+    \tilde P(\cdot|s,a)\sim\mathrm{Dirichlet}\bigl(\alpha_0\mathbf 1+n(s,a,\cdot)\bigr),\qquad
+    \tilde r(s,a)\sim\mathrm{Beta}\bigl(1+n^+(s,a),\,1+n^-(s,a)\bigr),
 
-The algorithm is the paper's; the priors are the usual conjugate choices listed in
-``regret_algorithms.md`` section 9 (Dirichlet with :math:`\alpha_0=1` as in the authors'
-TabulaRL ``PSRL`` agent; Beta(1,1) with Bernoullization as in rlberry). Draw order per
-episode: for ``s`` in ``0..S-1``, for ``a`` in ``0..A-1``: ``S`` transition gammas, then the
-two reward gammas.
+drawn as normalised independent :math:`\mathrm{Gamma}(\alpha_0+n(s,a,s'))` variables and as
+:math:`X/(X+Y)`, :math:`X\sim\Gamma(1+n^+)`, :math:`Y\sim\Gamma(1+n^-)`. An observed reward
+:math:`r\in[0,1]` is Bernoullized, :math:`\tilde r\sim\mathrm{Bernoulli}(r)` (one
+``rng.random()`` after the step), and counted as a success (:math:`n^+`) or a failure
+(:math:`n^-`). Draw order per episode: for ``s``, for ``a``: ``S`` transition gammas, then
+the two reward gammas.
 
-Bound: Bayesian expected regret :math:`O(HS\sqrt{AT\log(SAT)})` (Osband et al. 2013,
-Theorem 1, constant not explicit; :math:`T=KH`), an expectation over the prior, not a
-high-probability frequentist bound.
+The defaults instantiate Theorem 1: Bayesian expected regret :math:`O(HS\sqrt{AT\log(SAT)})`,
+``T = KH`` (an expectation over the prior; constant not explicit).
+
+Provenance and reconstructions: proofs_notes/psrl.md
+
+References: I. Osband, D. Russo, B. Van Roy, "(More) Efficient Reinforcement Learning via
+Posterior Sampling", NeurIPS 2013, arXiv:1306.0940.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
+from mdptheory.core.validation import check_delta, check_real
 from mdptheory.kernels.sampling import categorical, env_step, plan_stationary, plan_stationary_ref, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 
-__all__ = ["PSRL"]
+__all__ = ["PSRL", "psrl_sample_model", "psrl_sample_model_ref"]
+
+
+def psrl_sample_model_ref(rng, N, succ, fail, alpha0):
+    """One posterior draw ``(P~ (S, A, S), r~ (S, A))``: all ``S + 2`` gammas of every
+    ``(s, a)`` in one vectorised ``standard_gamma`` call (C order = the documented draw
+    order); plain twin of :func:`psrl_sample_model`."""
+    S = N.shape[0]
+    shapes = np.concatenate([alpha0 + N, 1.0 + succ[:, :, None], 1.0 + fail[:, :, None]], axis=2)
+    g = rng.standard_gamma(shapes)
+    tot = g[:, :, :S].sum(axis=2, keepdims=True)
+    Pt = np.where(tot > 0, g[:, :, :S] / np.where(tot > 0, tot, 1.0), 1.0 / S)
+    xz = g[:, :, S] + g[:, :, S + 1]
+    Rt = np.where(xz > 0, g[:, :, S] / np.where(xz > 0, xz, 1.0), 0.5)
+    return Pt, Rt
+
+
+class PSRL(Learner):
+    r"""Posterior sampling RL (Osband, Russo & Van Roy 2013); see the module docstring.
+
+    Parameters
+    ----------
+    alpha0 : float > 0, default 1.0
+        Dirichlet prior concentration per next state (the priors are a reconstruction:
+        proofs_notes/psrl.md).
+    delta : float in (0, 1), default 0.01
+        Only for the common :meth:`bound` signature (the bound is an expectation).
+
+    Notes
+    -----
+    N1 (Bernoullization needs rewards in [0, 1]); HOM: ``P`` and ``R`` must not depend on
+    the stage. Posterior updates take effect at the next episode. Cost per episode
+    :math:`O(S^2A)` gamma draws plus :math:`O(HS^2A)` planning.
+    """
+
+    name = "PSRL"
+    normalization = "N1"
+
+    def __init__(self, *, alpha0: float = 1.0, delta: float = 0.01):
+        self.alpha0 = check_real("alpha0", alpha0, 0.0, low_open=True)
+        self.delta = check_delta(delta)
+
+    def prepare(self, mdp, episodes):
+        super().prepare(mdp, episodes)
+        self._require_stationary(mdp, rewards=True)
+
+    def reset(self, S, A, H, rng):
+        super().reset(S, A, H, rng)
+        self._N = np.zeros((S, A, S))
+        self._succ = np.zeros((S, A))
+        self._fail = np.zeros((S, A))
+
+    def begin_episode(self, k):
+        self._Pt, self._Rt = psrl_sample_model_ref(self._rng, self._N, self._succ, self._fail, self.alpha0)
+        _, self._Qt, self._pi = plan_stationary_ref(self._Pt, self._Rt, self._H)
+
+    def observe(self, h, s, a, r, s_next):
+        self._N[s, a, s_next] += 1.0
+        if self._rng.random() < r:              # Bernoullization
+            self._succ[s, a] += 1.0
+        else:
+            self._fail[s, a] += 1.0
+
+    def compiled(self, mdp, episodes):
+        return CompiledLoop(_psrl_loop, (int(mdp.H), self.alpha0))
+
+    def bound(self, S, A, H, K, delta=None):
+        r"""Osband et al. 2013, Theorem 1: :math:`E[\mathrm{Regret}]=O(HS\sqrt{AT\log(SAT)})`,
+        :math:`T=KH`; Bayesian (expectation over the prior), constant set to 1."""
+        K, _ = self._bound_args(S, A, H, K, delta)
+        T = K * H
+        lead = H * S * np.sqrt(A * T * np.log(S * A * T))
+        return RegretBound(value=lead, leading=lead, lower_order=0.0 * lead, normalization="N1",
+                           setting="HOM", theorem="Osband, Russo & Van Roy 2013, Theorem 1 (Bayesian), O(.)",
+                           explicit_constants=False, holds_with_probability=None)
+
+
+# ------------------------------------------------------------------------------ compiled twin (numba)
 
 
 @njit(cache=True, nogil=True)
-def _sample_model(rng, N, succ, fail, alpha0, Pt, Rt):
+def psrl_sample_model(rng, N, succ, fail, alpha0, Pt, Rt):
+    """Compiled twin of :func:`psrl_sample_model_ref`: scalar gamma draws in the documented
+    order, written into ``Pt (S, A, S)`` and ``Rt (S, A)``."""
     S, A, _ = N.shape
     for s in range(S):
         for a in range(A):
@@ -73,7 +152,7 @@ def _psrl_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
     pi = np.empty((H, S), dtype=np.int64)
     Vb = np.empty((H + 1, S))
     for k in range(K):
-        _sample_model(rng, N, succ, fail, alpha0, Pt, Rt)
+        psrl_sample_model(rng, N, succ, fail, alpha0, Pt, Rt)
         plan_stationary(Pt, Rt, H, V, Q, pi)
         record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
         s = categorical(rng, initial)
@@ -83,93 +162,9 @@ def _psrl_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
             G += r
             N[s, a, s2] += 1.0
-            if rng.random() < r:
+            if rng.random() < r:                # Bernoullization
                 succ[s, a] += 1.0
             else:
                 fail[s, a] += 1.0
             s = s2
         returns_out[k] = G
-
-
-class PSRL(Learner):
-    r"""Posterior sampling RL (Osband, Russo & Van Roy 2013); see the module docstring.
-
-    Parameters
-    ----------
-    alpha0 : float > 0
-        Dirichlet prior concentration per next state (default 1.0).
-    delta : float
-        Only used by :meth:`bound` for symmetry with the other learners (the bound is an
-        expectation).
-
-    Notes
-    -----
-    N1 rewards (Bernoullization needs rewards in [0, 1]); HOM: the MDP must be stationary.
-    Posterior updates take effect at the next episode. Cost per episode :math:`O(S^2A)`
-    gamma draws plus :math:`O(HS^2A)` planning.
-    """
-
-    name = "PSRL"
-    normalization = "N1"
-
-    def __init__(self, alpha0: float = 1.0, delta: float = 0.05):
-        if not (math.isfinite(float(alpha0)) and float(alpha0) > 0):
-            raise ValueError(f"alpha0 must be a finite number > 0, got {alpha0!r}")
-        if not (0.0 < float(delta) < 1.0):
-            raise ValueError(f"delta must be in (0, 1), got {delta!r}")
-        self.alpha0 = float(alpha0)
-        self.delta = float(delta)
-
-    def prepare(self, mdp, episodes):
-        super().prepare(mdp, episodes)
-        if not mdp.stationary:
-            raise ValueError("PSRL (HOM) needs a stationary MDP (P and R not stage-dependent); "
-                             "augment the state with the stage index")
-
-    def reset(self, S, A, H, rng):
-        super().reset(S, A, H, rng)
-        self._N = np.zeros((S, A, S))
-        self._succ = np.zeros((S, A))
-        self._fail = np.zeros((S, A))
-
-    def begin_episode(self, k):
-        S, A = self._S, self._A
-        shapes = np.empty((S, A, S + 2))
-        shapes[:, :, :S] = self.alpha0 + self._N
-        shapes[:, :, S] = 1.0 + self._succ
-        shapes[:, :, S + 1] = 1.0 + self._fail
-        g = self._rng.standard_gamma(shapes)  # C order = the compiled loop's draw order
-        tot = g[:, :, :S].sum(axis=2, keepdims=True)
-        Pt = np.where(tot > 0, g[:, :, :S] / np.where(tot > 0, tot, 1.0), 1.0 / S)
-        xz = g[:, :, S] + g[:, :, S + 1]
-        Rt = np.where(xz > 0, g[:, :, S] / np.where(xz > 0, xz, 1.0), 0.5)
-        self._Pt, self._Rt = Pt, Rt
-        _, self._Qt, self._pi = plan_stationary_ref(Pt, Rt, self._H)
-
-    def policy(self):
-        return self._pi
-
-    def act(self, h, s):
-        return int(self._pi[h, s])
-
-    def observe(self, h, s, a, r, s_next):
-        self._N[s, a, s_next] += 1.0
-        if self._rng.random() < r:
-            self._succ[s, a] += 1.0
-        else:
-            self._fail[s, a] += 1.0
-
-    def compiled(self, mdp, episodes):
-        return CompiledLoop(_psrl_loop, (int(mdp.H), self.alpha0))
-
-    def bound(self, S, A, H, K, delta=None):
-        r"""Osband et al. 2013, Theorem 1: :math:`E[\mathrm{Regret}]=O(HS\sqrt{AT\log(SAT)})`,
-        :math:`T=KH`; Bayesian (expectation over the prior), constant set to 1."""
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
-        T = K * H
-        lead = H * S * np.sqrt(A * T * np.log(S * A * T))
-        return RegretBound(value=lead, leading=lead, lower_order=0.0 * lead, normalization="N1",
-                           setting="HOM", theorem="Osband, Russo & Van Roy 2013, Theorem 1 (Bayesian), O(.)",
-                           explicit_constants=False, holds_with_probability=None)

@@ -1,46 +1,37 @@
-r"""Reference-function Q-learning with the **capped-doubling reference update schedule**
-(model-free algorithm of Zhou, Zhang & Du, "Sharp Variance-Dependent Bounds in
-Reinforcement Learning: Best of Both Worlds in Stochastic and Deterministic Environments",
-ICML 2023, arXiv 2301.13446).
+r"""Reference-advantage Q-learning with the capped-doubling reference schedule: the
+model-free algorithm of Zhou, Zhang & Du (2023), reconstructed on UCB-Advantage.
 
-What is the paper's and what is reconstructed (``proofs_notes/reference_capped.md``):
+Stages, the standard and advantage update rules, the bonuses and the three-way ``min`` are
+those of :class:`~mdptheory.learners.UCBAdvantage` (Zhang, Zhou & Ji 2020, Algorithm 1), with
+:math:`\iota=\log(2/\delta)`. Only the reference rule changes, from "learn once at
+:math:`N_0` visits" to
 
-* **Paper [verified, abstract]:** a reference-function-based model-free algorithm whose
-  novelty is a *capped-doubling* schedule for updating the reference; its regret is
-  variance-dependent ("we further *initiate* the study on model-free algorithms"). Its full
-  text (algorithm box, bonuses, cap, theorem) was **not** reachable: searched again in the
-  issue-4 review (pages, code, docs and issues corpora, exact strings from the body), only
-  the abstract and the start of the introduction exist in the stored copies. No rule below
-  is the paper's beyond the words "reference function" and "capped-doubling reference
-  update schedule".
-* **Reconstruction:** we build it on UCB-Advantage (:class:`~mdptheory.learners.UCBAdvantage`,
-  same stage schedule, same two update rules and Bernstein-type bonuses) and replace the
-  "learn the reference once at ``N_0`` visits" rule by
+.. math::
 
-  .. math::
+    V^{\rm ref}_h(s)\leftarrow V_h(s)\quad\text{whenever } N_h(s)\in\{1,2,4,8,\dots\}
+    \text{ and } N_h(s)\le N_{\rm cap},\qquad N_{\rm cap}=\lceil c_4SAH^5\iota/\beta^2\rceil,
+    \ \beta=1,
 
-      V^{\rm ref}_h(s) \leftarrow V_h(s) \quad\text{whenever } N_h(s)\in\{1,2,4,8,\dots\}
-      \text{ and } N_h(s)\le N_{\rm cap},
+frozen afterwards; both running sums use the reference current at each visit. The bound
+instantiated (shape reconstructed, unit constants) is
+:math:`\min\{\sqrt{SAHK\,\mathrm{Var}^*}\,\iota'+SAH^5\iota'^2,\ HK\}`,
+:math:`\iota'=\log(2SAHK/\delta)`, with :math:`\mathrm{Var}^*` the maximal expected sum of the
+per-step variances of :math:`V^*` (N1 scale).
 
-  frozen afterwards, with ``N_cap = ceil(c4 S A H^5 iota)`` (the UCB-Advantage threshold with
-  reference accuracy ``beta = 1``). As in UCB-Advantage's Algorithm 1, both running sums
-  use the reference value *current at each visit* (``r + Vref(s')`` over all samples,
-  ``V(s') - Vref(s')`` over the stage). Because ``V`` is non-increasing, so is every
-  reference value, and doubling means the reference of a state changes at most
-  ``log2(N_cap) + 1`` times; an optimism proof for this mixture of reference values is
-  **not** given here (the paper's analysis was not available).
-* Consequences worth knowing: the default cap ``c4 S A H^5 iota`` exceeds any feasible
-  visit count (about ``2e8`` for ``S = 6, A = 2, H = 20``), so in practice the schedule is
-  "doubling forever"; on small instances the advantage rule rarely wins the three-way
-  ``min``, and the trajectory often coincides with UCB-Advantage's.
+Provenance and reconstructions: proofs_notes/reference_capped.md.
+
+References: Zhang, Zhou & Ji, "Almost optimal model-free reinforcement learning via
+reference-advantage decomposition", NeurIPS 2020 (arXiv 2004.10019). Zhou, Zhang & Du,
+"Sharp variance-dependent bounds in reinforcement learning", ICML 2023 (arXiv 2301.13446).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.learners.base import RegretBound, _as_K, _check_dims
-from mdptheory.learners.ucb_advantage import UCBAdvantage
+from mdptheory.core.validation import check_real
+from mdptheory.learners.base import RegretBound
+from mdptheory.learners.ucb_advantage import UCBAdvantage, capped_regret_bound
 
 __all__ = ["ReferenceCappedDoubling"]
 
@@ -54,14 +45,15 @@ class ReferenceCappedDoubling(UCBAdvantage):
     delta, bonus_scale, c1, c2, c3, c4 :
         As for :class:`~mdptheory.learners.UCBAdvantage` (``iota = log(2/delta)``).
     beta : float
-        Reference accuracy that sets the cap ``N_cap = ceil(c4 S A H^5 iota / beta^2)``;
-        default 1 (reconstruction).
+        Reference accuracy (``> 0``) that sets the cap ``N_cap = ceil(c4 S A H^5 iota /
+        beta^2)``; default 1 (a reconstruction).
 
     Notes
     -----
     Normalisation N1 (per-step rewards in ``[0, 1]``), stage-dependent tables, ``O(SAH)``
-    memory. The reference of ``(h, s)`` is refreshed at visit counts ``1, 2, 4, ...`` up to the
-    cap and frozen after it.
+    memory. The reference of ``(h, s)`` is refreshed at visit counts ``1, 2, 4, ...`` up to
+    the cap and frozen after it. With the default constants the cap exceeds any feasible
+    visit count, so the schedule is "doubling forever".
     """
 
     name = "ReferenceCappedDoubling"
@@ -73,24 +65,14 @@ class ReferenceCappedDoubling(UCBAdvantage):
         super().__init__(delta=delta, bonus_scale=bonus_scale, c1=c1, c2=c2, c3=c3, c4=c4, beta=beta)
 
     def bound(self, S, A, H, K, delta=None, var_star: float | None = None) -> RegretBound:
-        r"""Expected shape of the variance-dependent bound (**reconstruction**, the paper's
-        display was not available): ``sqrt(S A H K Var*) iota + S A H^5 iota^2`` capped at
-        ``H K``, where ``Var*`` is the maximal expected sum of per-step conditional variances
-        of ``V*`` (N1 scale, ``<= H^2``; default ``H^2``, the worst case, which gives the
-        minimax ``sqrt(S A H^3 K)``). Unit constants; ``iota = log(2 S A H K / delta)``;
-        ``delta=None`` uses the learner's."""
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
-        vs = float(H * H) if var_star is None else float(var_star)
-        if vs < 0:
-            raise ValueError(f"var_star must be >= 0, got {var_star!r}")
+        r"""The module's bound (reconstructed shape, unit constants). ``var_star`` is in N1
+        units (``<= H^2``); the default ``H^2`` is the worst case and gives the minimax
+        ``sqrt(S A H^3 K)``. ``delta=None`` uses the learner's."""
+        K, delta = self._bound_args(S, A, H, K, delta)
+        vs = float(H * H) if var_star is None else check_real("var_star", var_star, 0.0)
         iota = np.log(2.0 * S * A * H * K / delta)
         lead = np.sqrt(S * A * H * K * vs) * iota
-        low = S * A * H ** 5 * iota ** 2 + 0.0 * lead
-        tot = np.minimum(lead + low, H * K)
-        return RegretBound(value=tot, leading=np.minimum(lead, tot), lower_order=tot - np.minimum(lead, tot),
-                           normalization="N1", setting="INHOM",
-                           theorem="Zhou, Zhang & Du (ICML 2023), model-free variance-dependent bound "
-                                   "-- shape reconstructed, unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - float(delta))
+        low = S * A * H ** 5 * iota ** 2
+        return capped_regret_bound(lead, low, H, K, delta,
+                                   "Zhou, Zhang & Du (ICML 2023), model-free variance-dependent bound "
+                                   "-- shape reconstructed, unit constants")

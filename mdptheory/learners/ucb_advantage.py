@@ -1,37 +1,29 @@
-r"""UCB-Advantage (Zhang, Zhou & Ji, NeurIPS 2020, arXiv 2004.10019): model-free Q-learning
-with the reference-advantage decomposition and stage-based (lazy) updates.
-
-For every ``(h, s, a)`` the visits are cut into stages of lengths ``e_1 = H``,
-``e_{i+1} = floor((1 + 1/H) e_i)``; ``Q_h(s,a)`` changes only when a stage ends, to
-
-.. math::
-
-    Q_h(s,a) \leftarrow \min\Bigl\{
-      \underbrace{\tfrac{1}{\check n}\textstyle\sum_{\text{stage}}(r + V_{h+1}(s')) + b}_{\text{standard}},\;
-      \underbrace{\tfrac{1}{n}\textstyle\sum_{\text{all}}(r + V^{\rm ref}_{h+1}(s'))
-        + \tfrac{1}{\check n}\sum_{\text{stage}}(V_{h+1}-V^{\rm ref}_{h+1})(s') + \bar b}_{\text{advantage}},\;
-      Q_h(s,a)\Bigr\},
-
-with :math:`b = c_1\sqrt{H^2\iota/\check n}` and
+r"""UCB-Advantage (Zhang, Zhou & Ji 2020, Algorithm 1): model-free Q-learning with the
+reference-advantage decomposition and stage-based (lazy) updates. The visits of each
+``(h, s, a)`` are cut into stages of lengths :math:`e_1=H`, :math:`e_{i+1}=\lfloor(1+1/H)e_i\rfloor`;
+with ``n`` all visits and :math:`\check n` the stage's visits, ``Q_h(s,a)`` changes only when a
+stage ends, to
 
 .. math::
 
-    \bar b = c_2\Bigl[\sqrt{\tfrac{\hat\sigma^{\rm ref}\iota}{n}} + \sqrt{\tfrac{\hat\sigma^{\rm adv}\iota}{\check n}}\Bigr]
-           + c_3\Bigl[\tfrac{H\iota}{n} + \tfrac{H\iota}{\check n} + \tfrac{H\iota^{3/4}}{n^{3/4}} + \tfrac{H\iota^{3/4}}{\check n^{3/4}}\Bigr],
+    Q_h(s,a)\leftarrow\min\Bigl\{\tfrac{1}{\check n}\textstyle\sum_{\rm stage}(r+V_{h+1}(s'))+b,\;
+      \tfrac1n\sum_{\rm all}(r+V^{\rm ref}_{h+1}(s'))
+      +\tfrac{1}{\check n}\sum_{\rm stage}(V_{h+1}-V^{\rm ref}_{h+1})(s')+\bar b,\;Q_h(s,a)\Bigr\},
 
-(empirical variances of the reference over all samples and of the advantage over the stage;
-``n`` all visits, ``n_check`` the stage's visits), :math:`V_h(s)=\max_a Q_h(s,a)`. The
-reference is learned once: when the state ``(h,s)`` has been visited
-``N_0 = c_4 S A H^5 \iota/\beta^2`` times, ``Vref_h(s) <- V_h(s)`` (``beta = 1/sqrt(H)``).
+    b=c_1\sqrt{\tfrac{H^2\iota}{\check n}},\quad
+    \bar b=c_2\Bigl[\sqrt{\tfrac{\hat\sigma^{\rm ref}\iota}{n}}+\sqrt{\tfrac{\hat\sigma^{\rm adv}\iota}{\check n}}\Bigr]
+      +c_3\Bigl[\tfrac{H\iota}{n}+\tfrac{H\iota}{\check n}+\tfrac{H\iota^{3/4}}{n^{3/4}}
+      +\tfrac{H\iota^{3/4}}{\check n^{3/4}}\Bigr],
 
-Provenance (``proofs_notes/ucb_advantage.md``): the stage schedule, the two update rules, the
-three-way ``min``, the initialisation and ``N_0`` are the paper's [V in the notes]; the exact
-bonus term structure is [R] (recalled, not re-read), the universal constants ``c_1..c_4`` are
-unspecified "large enough" constants in the paper -- we default them to 1 (**reconstruction**).
-Stochastic rewards (the paper assumes deterministic ones) are folded into the targets: the
-standard rule averages ``r + V_{h+1}(s')`` and the reference part averages
-``r + Vref_{h+1}(s')`` (with its empirical variance) -- a **reconstruction** that coincides
-with the paper for deterministic rewards.
+:math:`V_h(s)=\max_a Q_h(s,a)`, :math:`\iota=\log(2/\delta)`, :math:`\hat\sigma` the empirical
+variances of the two sums. The reference is learned once, :math:`V^{\rm ref}_h(s)\leftarrow V_h(s)`
+at :math:`N_0=c_4SAH^5\iota/\beta^2` visits of :math:`(h,s)`, :math:`\beta=1/\sqrt H`. Defaults
+instantiate Theorem 1, :math:`\tilde O(\sqrt{SAH^3K})` plus burn-in (N1, stage-dependent).
+
+Provenance and reconstructions: proofs_notes/ucb_advantage.md.
+
+References: Zhang, Zhou & Ji, "Almost optimal model-free reinforcement learning via
+reference-advantage decomposition", NeurIPS 2020 (arXiv 2004.10019).
 """
 
 from __future__ import annotations
@@ -41,11 +33,11 @@ import math
 import numpy as np
 from numba import njit
 
+from mdptheory.core.validation import check_delta, check_real, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, _as_K, _check_dims
-from mdptheory.learners.mvp import check_delta, check_scale
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 
-__all__ = ["UCBAdvantage", "stage_ends"]
+__all__ = ["UCBAdvantage", "stage_ends", "capped_regret_bound"]
 
 
 def stage_ends(H: int, n_max: int) -> list[int]:
@@ -60,25 +52,42 @@ def stage_ends(H: int, n_max: int) -> list[int]:
     return out
 
 
+def capped_regret_bound(lead, low, H, K, delta, theorem) -> RegretBound:
+    """``min{lead + low, H K}`` as a :class:`RegretBound` (N1, stage-dependent, unit
+    constants); the leading part is ``min{lead, total}``, the rest is lower order."""
+    tot = np.minimum(lead + low, H * K)
+    lead_c = np.minimum(lead, tot)
+    return RegretBound(value=tot, leading=lead_c, lower_order=tot - lead_c, normalization="N1",
+                       setting="INHOM", theorem=theorem, explicit_constants=False,
+                       holds_with_probability=1.0 - delta)
+
+
+# UCBAdvantage._sums[h, s, a] holds five running sums: r + V^ref(s') and its square over all
+# samples, then r + V(s'), V(s') - V^ref(s') and its square over the current stage
+_STAGE_SUMS = slice(2, 5)
+
+
 class UCBAdvantage(Learner):
-    r"""UCB-Advantage (plain-Python teaching path + compiled loop).
+    r"""UCB-Advantage.
 
     Parameters
     ----------
     delta : float
-        Failure probability ``p`` of the paper; ``iota = log(2/delta)``.
+        Failure probability ``p`` of the paper, in ``(0, 1)``; ``iota = log(2/delta)``.
     bonus_scale : float
-        Multiplies both bonuses ``b`` and ``b_bar`` (1 = theory).
+        Multiplies both bonuses ``b`` and ``b_bar`` (``>= 0``; 1 = theory).
     c1, c2, c3, c4 : float
-        The paper's universal constants (unspecified there; default 1, a reconstruction).
+        The paper's universal constants (``>= 0``; unspecified there, default 1: a
+        reconstruction).
     beta : float or None
-        Target reference accuracy, default ``1/sqrt(H)`` (the paper's choice).
+        Target reference accuracy (``> 0``), default ``1/sqrt(H)`` (the paper's choice).
 
     Notes
     -----
-    Normalisation N1 (per-step rewards in ``[0, 1]``), stage-dependent (INHOM) tables, memory
+    Normalisation N1 (per-step rewards in ``[0, 1]``); stage-dependent tables, memory
     ``O(SAH)``, ``O(1)`` amortised time per step. The played policy is greedy in the Q-table
-    at the start of the episode (``Q_h`` changes only at step ``h``).
+    at the start of the episode (``Q_h`` changes only at step ``h``). Random rewards enter
+    both sums through their targets ``r + V`` and ``r + V^ref`` (a reconstruction).
     """
 
     name = "UCB-Advantage"
@@ -93,129 +102,110 @@ class UCBAdvantage(Learner):
         self.c2 = check_scale("c2", c2)
         self.c3 = check_scale("c3", c3)
         self.c4 = check_scale("c4", c4)
-        if beta is not None:
-            beta = check_scale("beta", beta)
-            if beta == 0:
-                raise ValueError("beta must be > 0, got 0")
-        self.beta = beta
+        self.beta = None if beta is None else check_real("beta", beta, 0.0, low_open=True)
 
-    # -- constants ---------------------------------------------------------------------------
     def _iota(self) -> float:
         return math.log(2.0 / self.delta)
-
-    def _beta(self, H) -> float:
-        return self.beta if self.beta is not None else 1.0 / math.sqrt(H)
 
     def _threshold(self, S, A, H) -> int:
         """``N_0 = ceil(c4 S A H^5 iota / beta^2)`` visits of ``(h, s)`` before the reference
         is fixed."""
-        return int(math.ceil(self.c4 * S * A * H ** 5 * self._iota() / self._beta(H) ** 2))
+        beta = self.beta if self.beta is not None else 1.0 / math.sqrt(H)
+        return int(math.ceil(self.c4 * S * A * H ** 5 * self._iota() / beta ** 2))
 
-    # -- teaching path ---------------------------------------------------------------------------
+    def _reference_due(self, count: int) -> bool:
+        if self._schedule == 0:
+            return count == self._N0
+        return count <= self._N0 and count.bit_count() == 1     # a power of two up to the cap
+
+    # -- teaching path -------------------------------------------------------------------
     def reset(self, S, A, H, rng=None) -> None:
         super().reset(S, A, H, rng)
-        self._Q = np.empty((H, S, A))
-        self._V = np.zeros((H + 1, S))
-        for h in range(H):
-            self._Q[h] = H - h
-            self._V[h] = H - h
+        togo = np.arange(H, -1, -1, dtype=float)               # H - h for h = 0..H
+        self._Q = np.broadcast_to(togo[:H, None, None], (H, S, A)).copy()
+        self._V = np.broadcast_to(togo[:, None], (H + 1, S)).copy()
         self._Vref = np.zeros((H + 1, S))
         self._Vref[:H] = H
-        self._n = np.zeros((H, S, A), dtype=np.int64)
-        self._Ns = np.zeros((H, S), dtype=np.int64)
-        self._next_end = np.full((H, S, A), H, dtype=np.int64)
-        self._e = np.full((H, S, A), H, dtype=np.int64)
-        self._ref_sum = np.zeros((H, S, A))
-        self._ref_sq = np.zeros((H, S, A))
-        self._nc = np.zeros((H, S, A), dtype=np.int64)
-        self._v_sum = np.zeros((H, S, A))
-        self._adv_sum = np.zeros((H, S, A))
-        self._adv_sq = np.zeros((H, S, A))
+        self._n = np.zeros((H, S, A), dtype=np.int64)           # all visits of (h, s, a)
+        self._stage_start = np.zeros((H, S, A), dtype=np.int64)  # n when the stage began
+        self._sums = np.zeros((H, S, A, 5))                    # see _STAGE_SUMS
+        self._Ns = np.zeros((H, S), dtype=np.int64)             # visits of (h, s)
         self._N0 = self._threshold(S, A, H)
+        self._iota_ = self._iota()
+        self._ends, self._ends_upto = frozenset(), 0           # the stage schedule, grown on demand
         self._pi = np.zeros((H, S), dtype=np.int64)
 
     def begin_episode(self, k: int) -> None:
         self._pi = self._Q.argmax(axis=2).astype(np.int64)
 
-    def policy(self) -> np.ndarray:
-        return self._pi
-
-    def act(self, h, s) -> int:
-        return int(self._pi[h, s])
-
-    def _reference_due(self, count: int) -> bool:
-        if self._schedule == 0:
-            return count == self._N0
-        return count <= self._N0 and (count & (count - 1)) == 0
+    def _is_stage_end(self, n: int) -> bool:
+        if n > self._ends_upto:
+            self._ends_upto = 2 * n
+            self._ends = frozenset(stage_ends(self._H, self._ends_upto))
+        return n in self._ends
 
     def observe(self, h, s, a, r, s_next) -> None:
-        H = self._H
-        iota = self._iota()
         v = self._V[h + 1, s_next]
         vr = self._Vref[h + 1, s_next]
+        ref, adv = r + vr, v - vr
+        self._sums[h, s, a] += (ref, ref ** 2, r + v, adv, adv ** 2)
         self._n[h, s, a] += 1
-        self._nc[h, s, a] += 1
-        self._ref_sum[h, s, a] += r + vr
-        self._ref_sq[h, s, a] += (r + vr) ** 2
-        self._v_sum[h, s, a] += r + v
-        self._adv_sum[h, s, a] += v - vr
-        self._adv_sq[h, s, a] += (v - vr) ** 2
         n = int(self._n[h, s, a])
-        if n == self._next_end[h, s, a]:          # n in L: end of a stage (Alg. 1; notes 5(c))
-            nc = float(self._nc[h, s, a])
-            nf = float(n)
-            b = self.c1 * math.sqrt(H * H * iota / nc)             # b = c1 sqrt(H^2 iota / n_check)
-            mref = self._ref_sum[h, s, a] / nf
-            var_ref = max(self._ref_sq[h, s, a] / nf - mref * mref, 0.0)
-            madv = self._adv_sum[h, s, a] / nc
-            var_adv = max(self._adv_sq[h, s, a] / nc - madv * madv, 0.0)
-            bbar = (self.c2 * (math.sqrt(var_ref * iota / nf) + math.sqrt(var_adv * iota / nc))
-                    + self.c3 * (H * iota / nf + H * iota / nc
-                                 + H * iota ** 0.75 / nf ** 0.75 + H * iota ** 0.75 / nc ** 0.75))
-            q1 = self._v_sum[h, s, a] / nc + self.bonus_scale * b      # "standard" rule
-            q2 = mref + madv + self.bonus_scale * bbar                 # "advantage" rule
-            self._Q[h, s, a] = min(q1, q2, self._Q[h, s, a])           # three-way min: Q non-increasing
-            self._V[h, s] = self._Q[h, s].max()
-            self._nc[h, s, a] = 0
-            self._v_sum[h, s, a] = 0.0
-            self._adv_sum[h, s, a] = 0.0
-            self._adv_sq[h, s, a] = 0.0
-            e = int(self._e[h, s, a])
-            e = e + e // H
-            self._e[h, s, a] = e
-            self._next_end[h, s, a] += e
+        if self._is_stage_end(n):
+            self._end_stage(h, s, a, n)
         self._Ns[h, s] += 1
-        if self._reference_due(int(self._Ns[h, s])):   # sum_a N_h(s, a) == N_0: learn V^ref once
+        if self._reference_due(int(self._Ns[h, s])):   # learn (or refresh) V^ref_h(s)
             self._Vref[h, s] = self._V[h, s]
 
-    # -- compiled path ------------------------------------------------------------------------------
+    def _end_stage(self, h, s, a, n) -> None:
+        """Alg. 1 at a stage end: the three-way min, then a fresh stage."""
+        H, iota = self._H, self._iota_
+        nf = float(n)
+        nc = float(n - self._stage_start[h, s, a])               # n_check: visits of this stage
+        s_ref, s_ref2, s_std, s_adv, s_adv2 = self._sums[h, s, a].tolist()
+        mref, madv = s_ref / nf, s_adv / nc
+        var_ref = max(s_ref2 / nf - mref * mref, 0.0)
+        var_adv = max(s_adv2 / nc - madv * madv, 0.0)
+        b = self.c1 * math.sqrt(H * H * iota / nc)                       # b (standard rule)
+        bbar = (self.c2 * (math.sqrt(var_ref * iota / nf) + math.sqrt(var_adv * iota / nc))
+                + self.c3 * (H * iota / nf + H * iota / nc
+                             + H * iota ** 0.75 / nf ** 0.75 + H * iota ** 0.75 / nc ** 0.75))
+        standard = s_std / nc + self.bonus_scale * b                    # the two rules of Alg. 1
+        advantage = mref + madv + self.bonus_scale * bbar
+        self._Q[h, s, a] = min(standard, advantage, self._Q[h, s, a])   # Q never increases
+        self._V[h, s] = self._Q[h, s].max()
+        self._sums[h, s, a, _STAGE_SUMS] = 0.0
+        self._stage_start[h, s, a] = n
+
+    # -- compiled path -------------------------------------------------------------------
     def compiled(self, mdp, episodes) -> CompiledLoop:
         S, A, H = mdp.S, mdp.A, mdp.H
         params = (int(H), self._iota(), self.bonus_scale, self.c1, self.c2, self.c3,
                   int(self._threshold(S, A, H)), int(self._schedule))
         return CompiledLoop(_ucbadv_loop, params)
 
-    # -- theory --------------------------------------------------------------------------------------
+    # -- theory --------------------------------------------------------------------------
     def bound(self, S, A, H, K, delta=None) -> RegretBound:
-        r"""Theorem (Zhang, Zhou & Ji 2020) with the burn-in made explicit (Zhang et al. 2024,
-        Table 1): ``min{ sqrt(S A H^3 K) iota + S^2 A^{3/2} H^{33/4} K^{1/4}, H K }``, N1,
+        r"""Theorem 1 with the burn-in made explicit (Zhang et al. 2024, Table 1):
+        ``min{ sqrt(S A H^3 K) iota + S^2 A^{3/2} H^{33/4} K^{1/4} iota, H K }``, N1,
         stage-dependent, unit constants, ``iota = log(2 S A H K / delta)``."""
-        delta = self.delta if delta is None else delta
-        _check_dims(S, A, H, delta)
-        K = _as_K(K)
+        K, delta = self._bound_args(S, A, H, K, delta)
         iota = np.log(2.0 * S * A * H * K / delta)
         lead = np.sqrt(S * A * H ** 3 * K) * iota
         low = S ** 2 * A ** 1.5 * H ** 8.25 * K ** 0.25 * iota
-        tot = np.minimum(lead + low, H * K)
-        return RegretBound(value=tot, leading=np.minimum(lead, tot), lower_order=tot - np.minimum(lead, tot),
-                           normalization="N1", setting="INHOM",
-                           theorem="Zhang, Zhou & Ji (NeurIPS 2020), Theorem 1: O~(sqrt(H^2 S A T)) "
-                                   "+ burn-in S^2 A^1.5 H^8.25 K^0.25 (Zhang et al. 2024 Table 1); unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+        return capped_regret_bound(lead, low, H, K, delta,
+                                   "Zhang, Zhou & Ji (NeurIPS 2020), Theorem 1: O~(sqrt(H^2 S A T)) + burn-in "
+                                   "S^2 A^1.5 H^8.25 K^0.25 (Zhang et al. 2024 Table 1); unit constants")
+
+
+# ---------------------------------------------------------------------------- compiled twin (numba)
 
 
 @njit(cache=True, nogil=True)
 def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed (compiled twin of the :class:`UCBAdvantage` teaching
+    path: per-``(h, s, a)`` running sums and stage-end counters instead of the shared
+    schedule; ``schedule`` 1 = the capped-doubling reference of ``ReferenceCappedDoubling``)."""
     H, iota, bs, c1, c2, c3, N0, schedule = params
     S = P.shape[1]
     A = P.shape[2]
@@ -262,10 +252,10 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
             adv_sum[h, s, a] += v - vr
             adv_sq[h, s, a] += (v - vr) ** 2
             cnt = n[h, s, a]
-            if cnt == next_end[h, s, a]:
+            if cnt == next_end[h, s, a]:                   # n in L: end of a stage (Alg. 1)
                 nc = float(nc_arr[h, s, a])
                 nf = float(cnt)
-                b = c1 * math.sqrt(H * H * iota / nc)
+                b = c1 * math.sqrt(H * H * iota / nc)      # b = c1 sqrt(H^2 iota / n_check)
                 mref = ref_sum[h, s, a] / nf
                 var_ref = max(ref_sq[h, s, a] / nf - mref * mref, 0.0)
                 madv = adv_sum[h, s, a] / nc
@@ -273,9 +263,9 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
                 bbar = (c2 * (math.sqrt(var_ref * iota / nf) + math.sqrt(var_adv * iota / nc))
                         + c3 * (H * iota / nf + H * iota / nc
                                 + H * i34 / nf ** 0.75 + H * i34 / nc ** 0.75))
-                q1 = v_sum[h, s, a] / nc + bs * b
-                q2 = mref + madv + bs * bbar
-                q = Q[h, s, a]
+                q1 = v_sum[h, s, a] / nc + bs * b          # "standard" rule
+                q2 = mref + madv + bs * bbar               # "advantage" rule
+                q = Q[h, s, a]                             # three-way min: Q non-increasing
                 if q1 < q:
                     q = q1
                 if q2 < q:

@@ -8,8 +8,8 @@ most ``zero_tol``, a round-off threshold (default
 ``max(1e-9 * max(1, max|V*|), 10 * (1 + gamma) * error_bound)``; the optimal values come
 from exact backward induction or policy iteration, so true gaps are either 0 or far above
 it for well-scaled instances). Colosseum instead adds 0.1 to every gap, which makes every
-optimal action contribute 10 (peer notes [C8]; ``colosseum/hardness/measures/
-sum_reciprocals_suboptimality_gaps.py``, checked).
+optimal action contribute 10 (Colosseum's ``hardness/measures/
+sum_reciprocals_suboptimality_gaps.py``).
 """
 
 from __future__ import annotations

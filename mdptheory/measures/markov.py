@@ -1,13 +1,16 @@
 r"""Markov-chain quantities of a stationary policy: stationary (limiting-average)
-distribution, expected hitting times, and the span of the optimal bias."""
+distribution (of a policy's chain or of a chain matrix given directly), expected hitting
+times, and the span of the optimal bias. Definitions and their role in regret bounds:
+``proofs_notes/hardness_measures.md``."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, issparse
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from mdptheory.core import DiscountedMDP, to_stochastic, validate_policy
+from mdptheory.core.validation import check_distribution, check_finite_array
 from mdptheory.measures._common import stationary_arrays
 from mdptheory.solvers import solve
 
@@ -28,20 +31,54 @@ def policy_chain(mdp, policy) -> np.ndarray:
     return np.einsum("sa,sat->st", probs, P)
 
 
-def stationary_distribution(mdp, policy, initial=None) -> np.ndarray:
-    r"""Limiting-average distribution of the chain of ``policy`` started from ``initial``
-    (default ``mdp.initial``):
-    :math:`\bar\mu = \lim_{T} \frac1T\sum_{t<T} \mu P_\pi^t`.
+def _chain_matrix(P) -> np.ndarray:
+    """A state-to-state chain given directly, as a dense, validated ``(S, S)`` array."""
+    M = P.toarray() if issparse(P) else P
+    M = check_finite_array("P", M, ndim=2)
+    if M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"a chain matrix P must have shape (S, S) with S >= 1, got {M.shape}")
+    return check_distribution("P", M)
 
-    Exact: each closed recurrent class ``C`` of :math:`P_\pi` has a unique stationary law
+
+def stationary_distribution(mdp, policy=None, initial=None) -> np.ndarray:
+    r"""Limiting-average distribution :math:`\bar\mu = \lim_{T} \frac1T\sum_{t<T} \mu P^t`
+    of a Markov chain :math:`P` started from :math:`\mu` = ``initial``.
+
+    Parameters
+    ----------
+    mdp : DiscountedMDP or EpisodicMDP, or array_like / scipy.sparse matrix ``(S, S)``
+        A model with stage-independent dynamics, whose chain under ``policy`` is
+        :math:`P_\pi` (:func:`policy_chain`); or the row-stochastic state-to-state matrix
+        :math:`P` itself.
+    policy : array, optional
+        Stationary policy, ``(S,)`` actions or ``(S, A)`` probabilities: required with a
+        model, omitted with a matrix.
+    initial : array ``(S,)``, optional
+        Initial distribution; default ``mdp.initial`` for a model, uniform for a matrix.
+
+    Notes
+    -----
+    Exact: each closed recurrent class ``C`` of :math:`P` has a unique stationary law
     :math:`\pi_C` (a linear solve), the chain is absorbed in ``C`` with probability
     :math:`\beta_C` (a linear solve over the transient states), and
-    :math:`\bar\mu = \sum_C \beta_C \pi_C`. For an irreducible chain this is the unique
-    stationary distribution, whatever ``initial``.
+    :math:`\bar\mu = \sum_C \beta_C \pi_C`. For a chain with a single closed class (an
+    irreducible or unichain one) this is its unique stationary distribution, whatever
+    ``initial``.
     """
-    M = policy_chain(mdp, policy)
+    if issparse(mdp) or isinstance(mdp, (np.ndarray, list, tuple)):
+        if policy is not None:
+            raise ValueError("policy must be omitted when the chain is given as an (S, S) matrix")
+        M = _chain_matrix(mdp)
+        if initial is None:
+            initial = np.full(M.shape[0], 1.0 / M.shape[0])
+    else:
+        if policy is None:
+            raise ValueError("policy is required with an MDP (or pass the (S, S) chain matrix)")
+        M = policy_chain(mdp, policy)
+        if initial is None:
+            initial = mdp.initial
     S = M.shape[0]
-    mu = np.asarray(mdp.initial if initial is None else initial, dtype=np.float64)
+    mu = np.asarray(initial, dtype=np.float64)
     if mu.shape != (S,):
         raise ValueError(f"initial must be a distribution of shape ({S},), got shape {mu.shape}")
     bad = ~np.isfinite(mu) | (mu < 0)

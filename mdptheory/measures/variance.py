@@ -7,14 +7,12 @@ of Both Worlds in Stochastic and Deterministic Environments", ICML 2023 (arXiv 2
 introduce two norms; Zhang, Chen, Lee & Du (arXiv 2307.13586, section 6.3) describe them as
 (1) the maximal expected sum of per-step conditional variances of :math:`V^*` along a
 policy's trajectory and (2) the maximal variance of the accumulated reward of a policy.
-The exact displays of the 2023 paper were **not** available (``/work/shared/papers/
-regret_algorithms.md`` section 4.2 tags the precise forms [P]); the formulas below are a
-**reconstruction** from those verbal definitions. Maillard, Mann & Mannor, "How hard is my
+The formulas below are a **reconstruction** from those verbal definitions (the 2023 paper's
+exact displays could not be read; ``proofs_notes/hardness_measures.md``). Maillard, Mann & Mannor, "How hard is my
 MDP? The distribution-norm to the rescue", NeurIPS 2014, define the distribution-norm of a
 function w.r.t. a measure as its standard deviation under that measure (verified from the
 paper's abstract); the environment-level maximum over ``(s, a)`` of the distribution-norm
-of :math:`V^\pi` follows Colosseum's ``get_value_norm`` (peer notes [C8]) and is a
-reconstruction (the paper body was not re-read).
+of :math:`V^\pi` follows Colosseum's ``get_value_norm`` and is a reconstruction.
 """
 
 from __future__ import annotations

@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from mdptheory.plots.style import MARKERS, color, figure, linestyle, marker, paper_style, save
+from mdptheory.regret import fit_power_law
 from mdptheory.sweeps.results import (
     ConfigResult,
     Results,
-    bound_curve,
+    configuration_bound,
     scaling_fits,
     theory_exponent_K,
 )
-from mdptheory.sweeps.stats import bootstrap_mean_ci, exponent_with_ci, fit_window, log_grid, quantile_band
+from mdptheory.sweeps.stats import bootstrap_mean_ci, fit_window, log_grid, quantile_band
 
 __all__ = [
     "regret_figure",
@@ -205,8 +206,8 @@ def loglog_figure(results: Results, *, band: str | None = None, level: float | N
                 i = sty[r.config.learner.label]
                 if K >= 10:
                     w = fit_window(K)
-                    fit = exponent_with_ci(w, cum[:, w - 1], level=level, n_boot=o.bootstrap, seed=0)
-                    a, alo, ahi = fit.alpha, fit.lo, fit.hi
+                    fit = fit_power_law(w, cum[:, w - 1], level=level, n_boot=o.bootstrap, seed=0)
+                    a, alo, ahi = fit.exponent, fit.ci_low, fit.ci_high
                 else:
                     a = alo = ahi = float("nan")
                 th = theory_exponent_K(r.config, results.study.delta)
@@ -248,7 +249,7 @@ def ratio_figure(results: Results, *, band: str | None = None, level: float | No
             for r in rs:
                 K = r.config.episodes
                 ks = log_grid(K, _N_POINTS)
-                B, bobj = bound_curve(r.config, ks.astype(np.float64), results.study.delta)
+                B, bobj = configuration_bound(r.config, ks.astype(np.float64), results.study.delta)
                 if bobj is None or not np.all(np.isfinite(B)) or np.any(B <= 0):
                     continue
                 X = r.cumulative()[:, ks - 1] / B

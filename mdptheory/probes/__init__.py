@@ -4,7 +4,7 @@ from mdptheory.probes.fourier import (
     DegreeProfile, LowDegreeFit, decision_tree_depth, degree_profile, fourier_degree, influences,
     inverse_walsh, low_degree_error, sensitivity, spectral_tail, total_influence, walsh_spectrum,
 )
-from mdptheory.probes.linear_class import LinearClass, resolve_mu, stationary_distribution
+from mdptheory.probes.linear_class import LinearClass, resolve_mu
 from mdptheory.probes.bellman import (
     BallIBE, BellmanReport, PEOperators, bellman_report, incompleteness_ratio,
     inherent_bellman_error_ball, pe_operators,

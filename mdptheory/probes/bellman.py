@@ -1,6 +1,6 @@
 r"""Exact realizability / Bellman-completeness probes for linear policy evaluation.
 
-Setting (``theory_probes.md`` §3.2–3.3): a discounted MDP, a stationary target policy
+Setting (``proofs_notes/bellman_completeness.md``): a discounted MDP, a stationary target policy
 :math:`\pi`, a linear class :math:`\{\Phi w\}` and a data distribution :math:`\mu` over pairs.
 With :math:`Y=\gamma P^\pi\Phi` (``(S*A, d)``; :math:`(P^\pi\Phi)(s,a)=\sum_{s'}P(s'|s,a)
 \sum_{a'}\pi(a'|s')\phi(s',a')`) and orthonormal coordinates :math:`\Phi R` of the class
@@ -349,7 +349,7 @@ def bellman_report(mdp: DiscountedMDP, features, policy, mu="on-policy", *,
     Cost: one thin SVD of the ``n_supp x d`` weighted features, one product ``P Phi^pi``,
     one exact policy evaluation, and SVDs / eigendecompositions of ``d x d`` or
     ``n_supp x r`` matrices: :math:`O(SA\,d^2+\mathrm{nnz}(P)d)` plus the evaluation.
-    References: ``theory_probes.md`` §3.2–3.3; Tsitsiklis & Van Roy (1997); Zanette (2023)
+    References: Tsitsiklis & Van Roy (1997); Zanette (2023)
     (reconstruction, see the module docstring).
     """
     tol = float(tol)
@@ -535,7 +535,7 @@ def inherent_bellman_error_ball(mdp: DiscountedMDP, features, policy, mu, radius
     module docstring) the ball is unbounded in the Bellman image and every field of the
     result is ``inf``.
 
-    Reference: ``theory_probes.md`` §3.3 item 4; proof of the centred case and of the
+    Reference: ``proofs_notes/bellman_completeness.md``; proof of the centred case and of the
     trust-region solution in ``proofs_notes/bellman_completeness.md``.
     """
     radius = float(radius)

@@ -1,10 +1,12 @@
 r"""Circuit-size probes: explicit circuit depth/size of a family's model as ``n`` grows, and
 depth-2 (DNF) circuits of a value function for comparison.
 
-The model side uses the explicit circuits built by :mod:`mdptheory.envs.bitstring`
-(:class:`~mdptheory.envs.bitstring.Circuit`: unbounded fan-in AND/OR, free NOTs, depth =
-AND/OR layers, size = distinct AND/OR gates). The value side uses two depth-2 facts that
-are exact and checkable on the cube (proofs in ``proofs_notes/circuit_complexity.md``):
+The model side uses the explicit circuits of the bit-string families
+(:func:`~mdptheory.envs.bitstring.family_circuit`), written in the circuit language of
+:mod:`mdptheory.envs.circuit_language` (:class:`~mdptheory.envs.circuit_language.Circuit`:
+unbounded fan-in AND/OR, free NOTs, depth = AND/OR layers, size = distinct AND/OR gates).
+The value side uses two depth-2 facts that are exact and checkable on the cube (proofs in
+``proofs_notes/circuit_complexity.md``):
 
 * every prime implicant of PARITY is a full minterm, so its smallest DNF is the canonical
   one with :math:`2^{n-1}` terms (:func:`canonical_dnf`);
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mdptheory.envs.bitstring import Circuit, CircuitBuilder, bitstring_family, family_circuit
+from mdptheory.envs.bitstring import bitstring_family, family_circuit
+from mdptheory.envs.circuit_language import Circuit, CircuitBuilder
 from mdptheory.probes.fourier import _as_cube
 
 __all__ = [

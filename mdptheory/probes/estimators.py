@@ -13,8 +13,7 @@ target-policy next feature :math:`\phi^\pi(s')=\sum_{a'}\pi(a'|s')\phi(s',a')` (
 * **TD(0)** (semi-gradient): expected :math:`w\leftarrow w+\alpha(b-Aw)` (for Baird's example
   with uniform :math:`\mu` this is the "DP-style" expected update of Sutton & Barto §11.2);
   sampled :math:`w\leftarrow w+\alpha(r+\gamma\phi^\pi(s')^\top w-\phi^\top w)\phi`, run by a
-  numba kernel (:func:`td0_sampled_kernel`) with the plain-numpy twin
-  :func:`td0_sampled_reference`.
+  numba kernel (:func:`td0_sampled`) with the plain-numpy twin :func:`td0_sampled_ref`.
 
 Every estimator returns an :class:`EstimatorTrace` with the parameter trajectory and the
 errors :math:`\|\Phi w_k-Q^\pi\|_\mu` against the exact :math:`Q^\pi`.
@@ -40,8 +39,8 @@ __all__ = [
     "lstd",
     "fqe",
     "td0",
-    "td0_sampled_kernel",
-    "td0_sampled_reference",
+    "td0_sampled",
+    "td0_sampled_ref",
 ]
 
 #: Parameter norm beyond which an iteration is declared divergent and stopped.
@@ -255,10 +254,11 @@ def fqe(mdp: DiscountedMDP, features, policy, mu, *, iterations: int = 100, w0=N
 # -- TD(0) -----------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def td0_sampled_kernel(phi, phi_pi, sa, reward, next_state, gamma, alpha, w, every, W_out, K_out):  # pragma: no cover - compiled
+def td0_sampled(phi, phi_pi, sa, reward, next_state, gamma, alpha, w, every, W_out, K_out):  # pragma: no cover - compiled
     """Semi-gradient TD(0) over the given transitions; ``w`` is updated in place and recorded
     into ``W_out[k]`` after every ``every`` steps (row 0 = initial). Returns the number of
-    rows written (stops early when ``|w| > DIVERGENCE_NORM``)."""
+    rows written (stops early when ``|w|^2 > 1e24``, i.e. ``|w| >`` :data:`DIVERGENCE_NORM`,
+    or is NaN). Twin: :func:`td0_sampled_ref`."""
     d = w.shape[0]
     n = sa.shape[0]
     W_out[0, :] = w
@@ -286,30 +286,37 @@ def td0_sampled_kernel(phi, phi_pi, sa, reward, next_state, gamma, alpha, w, eve
     return rows
 
 
-def td0_sampled_reference(phi, phi_pi, sa, reward, next_state, gamma, alpha, w, every, W_out, K_out):
-    """Plain-numpy twin of :func:`td0_sampled_kernel` (same arithmetic order)."""
-    d = w.shape[0]
+def _sequential_dot(x, y) -> float:
+    """``0.0 + x[0] y[0] + x[1] y[1] + ...`` added left to right, the rounding of a plain
+    loop (``numpy.add.accumulate`` is sequential; ``numpy.dot`` may pair the terms
+    differently). The leading ``0.0 +`` gives an all-zero sum the loop's sign ``+0.0``."""
+    return 0.0 + float(np.add.accumulate(x * y)[-1]) if x.size else 0.0
+
+
+def _td0_iterates(phi, phi_pi, sa, reward, next_state, gamma, alpha, w):
+    """Yield ``(t + 1, w, |w|^2)`` after each semi-gradient step on transition ``t``, with
+    whole-vector updates; ``w`` is updated in place."""
+    for t, (i, j, r) in enumerate(zip(sa, next_state, reward)):
+        delta = r + gamma * _sequential_dot(phi_pi[j], w) - _sequential_dot(phi[i], w)
+        w += alpha * delta * phi[i]
+        yield t + 1, w, _sequential_dot(w, w)
+
+
+def td0_sampled_ref(phi, phi_pi, sa, reward, next_state, gamma, alpha, w, every, W_out, K_out):
+    """Plain-numpy twin of :func:`td0_sampled` (same arguments, same output, bit for bit):
+    the steps come from a generator of vectorised updates, the recording and the divergence
+    stop are applied to its iterates."""
     W_out[0, :] = w
     K_out[0] = 0
     rows = 1
-    for t in range(sa.shape[0]):
-        i, j = sa[t], next_state[t]
-        v = 0.0
-        vn = 0.0
-        for k in range(d):
-            v += phi[i, k] * w[k]
-            vn += phi_pi[j, k] * w[k]
-        delta = reward[t] + gamma * vn - v
-        nrm = 0.0
-        for k in range(d):
-            w[k] += alpha * delta * phi[i, k]
-            nrm += w[k] * w[k]
-        if (t + 1) % every == 0 or not (nrm <= 1e24):
-            W_out[rows, :] = w
-            K_out[rows] = t + 1
+    for step, w_t, nrm in _td0_iterates(phi, phi_pi, sa, reward, next_state, gamma, alpha, w):
+        diverged = not (nrm <= 1e24)
+        if step % every == 0 or diverged:
+            W_out[rows, :] = w_t
+            K_out[rows] = step
             rows += 1
-        if not (nrm <= 1e24):
-            return rows
+        if diverged:
+            break
     return rows
 
 
@@ -353,7 +360,7 @@ def td0(mdp: DiscountedMDP, features, policy, mu, *, steps: int = 1000, step_siz
     if data is None:
         data = sample_transitions(mdp, lc.mu, steps, seed)
     n = data.sa.size
-    fn = td0_sampled_kernel if engine == "numba" else td0_sampled_reference
+    fn = td0_sampled if engine == "numba" else td0_sampled_ref
     W_out = np.empty((n // every + 2, lc.d))
     K_out = np.zeros(n // every + 2, dtype=np.int64)
     w_run = w.copy()

@@ -20,7 +20,7 @@ Definitions (O'Donnell, *Analysis of Boolean Functions*, 2014, ch. 1-2):
   ``f`` (exact dynamic programming over the :math:`3^N` subcubes).
 * Best degree-``k`` approximation in :math:`L^2(\rho)`.
 
-Every compiled kernel has a plain-numpy / plain-Python twin (``*_reference``) that the
+Every compiled kernel has a plain-numpy / plain-Python twin (``*_ref``) that the
 tests compare against.
 """
 
@@ -38,18 +38,18 @@ __all__ = [
     "walsh_spectrum",
     "inverse_walsh",
     "fwht",
-    "fwht_reference",
+    "fwht_ref",
     "DegreeProfile",
     "degree_profile",
     "fourier_degree",
     "spectral_tail",
     "total_influence",
     "influences",
-    "influences_reference",
+    "influences_ref",
     "sensitivity",
-    "sensitivity_reference",
+    "sensitivity_ref",
     "decision_tree_depth",
-    "decision_tree_depth_reference",
+    "decision_tree_depth_ref",
     "LowDegreeFit",
     "low_degree_error",
     "popcounts",
@@ -112,7 +112,7 @@ def popcounts(N: int) -> np.ndarray:
 def fwht(a):  # pragma: no cover - compiled
     r"""In-place unnormalised fast Walsh-Hadamard transform (numba):
     :math:`a[S] \leftarrow \sum_x a[x](-1)^{|x\wedge S|}`. ``O(N 2^N)`` time, no allocation.
-    Twin: :func:`fwht_reference`."""
+    Twin: :func:`fwht_ref`."""
     n = a.shape[0]
     h = 1
     while h < n:
@@ -125,7 +125,7 @@ def fwht(a):  # pragma: no cover - compiled
         h *= 2
 
 
-def fwht_reference(values) -> np.ndarray:
+def fwht_ref(values) -> np.ndarray:
     """Plain-numpy twin of :func:`fwht` (returns a new array)."""
     a = np.array(values, dtype=np.float64)
     n = a.size
@@ -319,7 +319,7 @@ def _influence_sensitivity_kernel(f, N, tol, infl_out, sens_out):  # pragma: no 
 
 def influences(values) -> np.ndarray:
     r"""Per-coordinate influences :math:`\mathrm{Inf}_i = \mathbb E[(f(x)-f(x^{\oplus i}))^2]/4`
-    computed directly in ``O(N 2^N)`` (numba). Twin: :func:`influences_reference`."""
+    computed directly in ``O(N 2^N)`` (numba). Twin: :func:`influences_ref`."""
     v, N = _as_cube(values)
     infl = np.empty(N)
     sens = np.empty(v.size, dtype=np.int64)
@@ -327,7 +327,7 @@ def influences(values) -> np.ndarray:
     return infl
 
 
-def influences_reference(values) -> np.ndarray:
+def influences_ref(values) -> np.ndarray:
     """Plain-numpy twin of :func:`influences`."""
     v, N = _as_cube(values)
     idx = np.arange(v.size)
@@ -336,7 +336,7 @@ def influences_reference(values) -> np.ndarray:
 
 def sensitivity(values, tol: float = 0.0) -> int:
     r"""Sensitivity :math:`s(f) = \max_x \#\{i : |f(x)-f(x^{\oplus i})| > \mathrm{tol}\}`
-    (O'Donnell 2014, Def. 2.11), ``O(N 2^N)`` (numba). Twin: :func:`sensitivity_reference`."""
+    (O'Donnell 2014, Def. 2.11), ``O(N 2^N)`` (numba). Twin: :func:`sensitivity_ref`."""
     v, N = _as_cube(values)
     infl = np.empty(N)
     sens = np.empty(v.size, dtype=np.int64)
@@ -344,7 +344,7 @@ def sensitivity(values, tol: float = 0.0) -> int:
     return int(sens.max()) if N else 0
 
 
-def sensitivity_reference(values, tol: float = 0.0) -> int:
+def sensitivity_ref(values, tol: float = 0.0) -> int:
     """Plain-numpy twin of :func:`sensitivity`."""
     v, N = _as_cube(values)
     idx = np.arange(v.size)
@@ -418,7 +418,7 @@ def decision_tree_depth(values, tol: float = 0.0) -> int:
     :math:`1 + \min_{i\ \text{free}} \max_b D(f|_{\rho, x_i=b})`.
     Cost ``O(N 3^N)`` time and ``O(3^N)`` memory (17 bytes per subcube); ``N <=``
     :data:`MAX_DT_BITS`. Every non-constant symmetric function has ``D = N`` (evasiveness).
-    Twin: :func:`decision_tree_depth_reference`.
+    Twin: :func:`decision_tree_depth_ref`.
     """
     v, N = _as_cube(values)
     tol = _check_tol(tol)
@@ -431,7 +431,7 @@ def decision_tree_depth(values, tol: float = 0.0) -> int:
     return int(_dt_depth_kernel(v, N, tol, D, lo, hi))
 
 
-def decision_tree_depth_reference(values, tol: float = 0.0) -> int:
+def decision_tree_depth_ref(values, tol: float = 0.0) -> int:
     """Plain-Python twin of :func:`decision_tree_depth` (memoised recursion; ``N <= 10``)."""
     v, N = _as_cube(values)
     if N > 10:

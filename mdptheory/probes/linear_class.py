@@ -1,10 +1,10 @@
 r"""Linear function classes :math:`\mathcal Q=\{\Phi w\}` with a data distribution :math:`\mu`.
 
-Conventions (``theory_probes.md`` §3, common notation): state-action pairs are flattened as
-``i = s * A + a``; :math:`\Phi\in\mathbb R^{SA\times d}`; :math:`\mu\in\Delta(\mathcal S\times
-\mathcal A)`, :math:`D_\mu=\mathrm{diag}(\mu)`, :math:`\|f\|_\mu^2=\sum_i\mu_i f_i^2`. Everything
-that involves :math:`\mu` (norms, the projection :math:`\Pi_\mu`) is restricted to
-:math:`\mathrm{supp}\,\mu`.
+Conventions (``proofs_notes/bellman_completeness.md``, "Setting and notation"): state-action
+pairs are flattened as ``i = s * A + a``; :math:`\Phi\in\mathbb R^{SA\times d}`;
+:math:`\mu\in\Delta(\mathcal S\times\mathcal A)`, :math:`D_\mu=\mathrm{diag}(\mu)`,
+:math:`\|f\|_\mu^2=\sum_i\mu_i f_i^2`. Everything that involves :math:`\mu` (norms, the
+projection :math:`\Pi_\mu`) is restricted to :math:`\mathrm{supp}\,\mu`.
 
 Rank handling. Instead of a Cholesky factor of :math:`G=\Phi^\top D_\mu\Phi` (which fails when
 ``G`` is singular, e.g. Baird's 8 features on 7 states) the class keeps a thin SVD
@@ -12,10 +12,10 @@ Rank handling. Instead of a Cholesky factor of :math:`G=\Phi^\top D_\mu\Phi` (wh
 .. math:: D_\mu^{1/2}\Phi_{\rm supp} = U\Sigma V^\top,
 
 truncated at ``rank_tol * sigma_max``. With :math:`R=V_r\Sigma_r^{-1}` one has
-:math:`\|\Phi R v\|_\mu=\|v\|_2` (orthonormal coordinates, the role of :math:`L^{-\top}` in the
-notes' "one Cholesky") and :math:`\Pi_\mu` acts on weighted vectors as :math:`UU^\top`. The
-columns of ``null`` span the parameters invisible on the support
-(:math:`\Phi N=0` on :math:`\mathrm{supp}\,\mu`).
+:math:`\|\Phi R v\|_\mu=\|v\|_2` (orthonormal coordinates; :math:`R=L^{-\top}` for the
+Cholesky factor :math:`G=LL^\top` when :math:`G` is invertible) and :math:`\Pi_\mu` acts on
+weighted vectors as :math:`UU^\top`. The columns of ``null`` span the parameters invisible
+on the support (:math:`\Phi N=0` on :math:`\mathrm{supp}\,\mu`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP, to_stochastic, validate_policy
+from mdptheory.core.validation import check_int, check_probability
+from mdptheory.measures import stationary_distribution
 
-__all__ = ["LinearClass", "resolve_mu", "stationary_distribution", "policy_table", "flat_P"]
+__all__ = ["LinearClass", "resolve_mu", "policy_table", "flat_P"]
 
 
 def _ro(x: np.ndarray) -> np.ndarray:
@@ -84,8 +86,8 @@ class LinearClass:
         elif phi.ndim == 2:
             if n_actions is None:
                 raise ValueError("features of shape (S*A, d) need n_actions")
-            A = int(n_actions)
-            if A < 1 or phi.shape[0] % A:
+            A = check_int("n_actions", n_actions, 1)
+            if phi.shape[0] % A:
                 raise ValueError(f"n_actions = {n_actions!r} does not divide features.shape[0] = {phi.shape[0]}")
             S, d = phi.shape[0] // A, phi.shape[1]
         else:
@@ -103,9 +105,7 @@ class LinearClass:
         tot = float(m.sum())
         if abs(tot - 1.0) > 1e-10:
             raise ValueError(f"mu sums to {tot!r}, not 1 (tolerance 1e-10)")
-        rank_tol = float(rank_tol)
-        if not (0 < rank_tol < 1):
-            raise ValueError(f"rank_tol = {rank_tol!r} must lie in (0, 1)")
+        rank_tol = check_probability("rank_tol", rank_tol, low_open=True, high_open=True)
         supp = np.flatnonzero(m > 0)
         sq = np.sqrt(m[supp])
         W = sq[:, None] * phi[supp]
@@ -214,38 +214,6 @@ def state_chain(mdp: DiscountedMDP, probs: np.ndarray):
     return out if sp.issparse(out) else np.asarray(out)
 
 
-def stationary_distribution(Pss, initial: np.ndarray, *, tol: float = 1e-13,
-                            max_iter: int = 1_000_000) -> np.ndarray:
-    r"""A stationary distribution of the chain ``Pss`` reached from ``initial``.
-
-    Unichain case (one-dimensional fixed space, detected by the rank of
-    :math:`I-P^\top`): the exact solution of :math:`d(I-P)=0,\ \sum d=1`. Otherwise the
-    Cesàro limit :math:`\lim_T\frac1T\sum_{t<T}\rho_0P^t`, computed as the limit of the lazy
-    chain :math:`(I+P)/2` (same stationary distributions and absorption probabilities,
-    aperiodic); raises ``RuntimeError`` if it does not settle within ``max_iter`` steps.
-    """
-    dense = Pss.toarray() if sp.issparse(Pss) else np.asarray(Pss)
-    S = dense.shape[0]
-    M = np.eye(S) - dense.T
-    sv = np.linalg.svd(M, compute_uv=False)
-    null_dim = int(np.sum(sv <= 1e-10 * max(1.0, sv[0])))
-    if null_dim == 1:
-        Aug = np.vstack([M, np.ones((1, S))])
-        rhs = np.zeros(S + 1)
-        rhs[-1] = 1.0
-        d = np.linalg.lstsq(Aug, rhs, rcond=None)[0]
-        d = np.where(d < 0, 0.0, d)
-        return d / d.sum()
-    lazy = 0.5 * (np.eye(S) + dense)
-    d = np.asarray(initial, dtype=np.float64).copy()
-    for _ in range(max_iter):
-        nd = d @ lazy
-        if np.abs(nd - d).sum() <= tol:
-            return nd / nd.sum()
-        d = nd
-    raise RuntimeError("stationary_distribution: the lazy chain did not settle; pass mu explicitly")
-
-
 def resolve_mu(mdp: DiscountedMDP, policy, mu) -> np.ndarray:
     r"""Data distribution over pairs, flattened to ``(S*A,)``.
 
@@ -253,8 +221,9 @@ def resolve_mu(mdp: DiscountedMDP, policy, mu) -> np.ndarray:
 
     * ``"uniform"``: :math:`1/(SA)` on every pair;
     * ``"on-policy"`` (alias ``"stationary"``): :math:`d^\pi(s)\pi(a|s)` with :math:`d^\pi`
-      a stationary distribution of :math:`P^\pi_S` (:func:`stationary_distribution`), which
-      makes :math:`\mu` stationary for the pair chain :math:`P^\pi`;
+      the limiting-average distribution of :math:`P^\pi_S` from ``mdp.initial``
+      (:func:`mdptheory.measures.stationary_distribution`), which makes :math:`\mu`
+      stationary for the pair chain :math:`P^\pi`;
     * ``"occupancy"``: the normalised discounted occupancy
       :math:`(1-\gamma)\rho_0^\top(I-\gamma P^\pi)^{-1}` over pairs.
     """
@@ -265,7 +234,7 @@ def resolve_mu(mdp: DiscountedMDP, policy, mu) -> np.ndarray:
             return np.full(S * A, 1.0 / (S * A))
         probs = policy_table(mdp, policy)
         if key in ("on-policy", "stationary", "onpolicy"):
-            d = stationary_distribution(state_chain(mdp, probs), mdp.initial)
+            d = stationary_distribution(state_chain(mdp, probs), initial=mdp.initial)
             return (d[:, None] * probs).reshape(-1)
         if key == "occupancy":
             return discounted_occupancy(mdp, probs).reshape(-1)

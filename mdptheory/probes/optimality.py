@@ -8,20 +8,19 @@ could overshoot.
 * :func:`local_ibe_optimality` -- the local inherent Bellman error around
   :math:`Q^\star=\Phi w^\star` and the ratio
   :math:`\varepsilon^\star(w)=\|(I-\Pi_\mu)(T^\star\Phi w-T^\star\Phi w^\star)\|_\mu/\|\Phi(w-w^\star)\|_\mu`
-  (``theory_probes.md`` §3.4, **[D]** reconstruction; under realizability the numerator is
-  the notes' :math:`\mathcal I(w)=\|(I-\Pi_\mu)T^\star\Phi w\|_\mu`). Supremum searched by
-  random directions on the μ-unit sphere at several radii plus multi-start projected
-  gradient ascent with the a.e. Jacobian :math:`\gamma P\,\Pi_{\mathrm{greedy}(w)}\Phi`.
+  ([reconstruction], ``proofs_notes/optimality_ibe.md``; under realizability the numerator
+  is the local IBE :math:`\mathcal I(w)=\|(I-\Pi_\mu)T^\star\Phi w\|_\mu`). Supremum
+  searched by random directions on the μ-unit sphere at several radii plus multi-start
+  projected gradient ascent with the a.e. Jacobian :math:`\gamma P\,\Pi_{\mathrm{greedy}(w)}\Phi`.
   When :math:`Q^\star` has a positive action gap the small-radius value equals the
   policy-evaluation :math:`\varepsilon_{\rm inc}` of :math:`\pi^\star`.
 * :func:`zanette_ibe` -- the sup-norm, bounded-parameter inherent Bellman error of Zanette,
   Lazaric, Kochenderfer & Brunskill (ICML 2020):
   :math:`\mathcal I=\max_t\sup_{\theta'\in\mathcal B_{t+1}}\inf_{\theta\in\mathcal B_t}
   \|\phi_t^\top\theta-T_t(\phi_{t+1}^\top\theta')\|_\infty`, with
-  :math:`\mathcal B_t=\{\theta:|\phi_t(s,a)^\top\theta|\le B_t\ \forall(s,a)\}` (the exact
-  form of :math:`\mathcal B_t` is **[R]**, recalled as "parameters whose Q-values are
-  bounded"; a reconstruction). The inner infimum is an exact LP (scipy HiGHS); the outer
-  supremum is a multi-start lower bound.
+  :math:`\mathcal B_t=\{\theta:|\phi_t(s,a)^\top\theta|\le B_t\ \forall(s,a)\}`
+  ([reconstruction] of :math:`\mathcal B_t`, ``proofs_notes/optimality_ibe.md``). The inner
+  infimum is an exact LP (scipy HiGHS); the outer supremum is a multi-start lower bound.
 """
 
 from __future__ import annotations
@@ -78,8 +77,7 @@ class OptimalityBackup:
 
 def optimality_backup(mdp: DiscountedMDP, Q) -> OptimalityBackup:
     r"""One application of the optimality operator,
-    :math:`T^\star Q=r+\gamma P\max_{a'}Q(\cdot,a')` (``theory_probes.md``, common notation),
-    with the greedy actions of ``Q``.
+    :math:`T^\star Q=r+\gamma P\max_{a'}Q(\cdot,a')`, with the greedy actions of ``Q``.
 
     ``Q`` has shape ``(S, A)`` or ``(S*A,)``; ``mdp`` is a dense or sparse
     :class:`~mdptheory.core.DiscountedMDP`.
@@ -156,10 +154,9 @@ def local_ibe_optimality(mdp: DiscountedMDP, features, mu, *, radii=None, n_dire
 
     Notes
     -----
-    Reference: ``theory_probes.md`` §3.4 (the local IBE and the ratio are the notes' **[D]**
-    reconstruction of the "local inherent Bellman errors" of Zanette, ICML 2023, whose exact
-    definition could not be verified). Proof of the small-radius limit:
-    ``proofs_notes/optimality_ibe.md``.
+    [reconstruction] The local IBE and the ratio reconstruct the "local inherent Bellman
+    errors" of Zanette (ICML 2023), whose exact definition could not be read; the choice
+    and the proof of the small-radius limit are in ``proofs_notes/optimality_ibe.md``.
     """
     if not isinstance(mdp, DiscountedMDP):
         raise TypeError(f"local_ibe_optimality needs a DiscountedMDP, got {type(mdp).__name__}")
@@ -266,9 +263,9 @@ def sup_norm_projection(Phi: np.ndarray, y: np.ndarray, bound: float) -> SupNorm
     inherent Bellman error; an LP solved by scipy's HiGHS).
 
     Variables :math:`(\theta,t)`; minimise :math:`t` subject to
-    :math:`\pm(\Phi\theta-y)\le t` and :math:`\pm\Phi\theta\le B` (``theory_probes.md`` §3.3,
-    item 4). ``Phi`` is ``(n, d)``, ``y`` ``(n,)``, ``bound`` :math:`B\ge0` (``theta = 0`` is
-    always feasible, so the LP is never infeasible).
+    :math:`\pm(\Phi\theta-y)\le t` and :math:`\pm\Phi\theta\le B`. ``Phi`` is ``(n, d)``,
+    ``y`` ``(n,)``, ``bound`` :math:`B\ge0` (``theta = 0`` is always feasible, so the LP is
+    never infeasible).
     """
     Phi = np.asarray(Phi, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

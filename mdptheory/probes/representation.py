@@ -1,37 +1,29 @@
-r"""Capacity probes (random ReLU features, a small trained MLP) and
-:func:`compare_representations`, which applies every probe to the transition bits, the
-reward and :math:`Q^\star / V^\star` of a bit-string MDP and returns one table.
+r""":func:`compare_representations`: every representation probe applied to the transition
+bits, the reward and :math:`Q^\star / V^\star` of a bit-string MDP, in one table.
 
 This is the exact, synthetic analogue of the protocol of Zhu, Huang & Russell (ICLR 2024),
 who compare MLP approximation errors of transition, reward and :math:`Q^\star` on MuJoCo
-where :math:`Q^\star` is unknown; here every target is known on the whole cube. The error
-metric is the *relative* MSE :math:`\mathbb E(f-\hat f)^2/\mathrm{Var} f` (the
-"fraction of unexplained variance", as in the follow-up code of Feng & Zhong); absolute
-MSEs are reported too because relative error alone is misleading on near-constant targets
-(design notes ``theory_probes.md`` §1.4-1.5).
+where :math:`Q^\star` is unknown; here every target is known on the whole cube. The probes
+are the Fourier measures of :mod:`mdptheory.probes.fourier` and the network-capacity probes
+of :mod:`mdptheory.probes.mlp`. The error metric is the *relative* MSE
+:math:`\mathbb E(f-\hat f)^2/\mathrm{Var} f` (the "fraction of unexplained variance");
+absolute MSEs are reported too because relative error alone is misleading on near-constant
+targets.
 
-Provenance. The paper's MuJoCo protocol is only partly known ([V] from the reviews: SAC
-agent, MLP depth 2 and width 32 in the submission, "relative approximation error"); its
-normaliser and how its :math:`Q^\star` targets were obtained are not. The variance
-normaliser used here is the design notes' recommended definition [D] (it matches Feng &
-Zhong's follow-up code [V]). A public repository ``realgourmet/rep_complexity_rl``
-(Sept. 2023, MuJoCo + SAC, not labelled as the authors' code, so unverified) divides the summed
-batch MSE by the *unsquared, uncentred* Frobenius norm of the targets and uses the SAC critic
-as the :math:`Q` target; we do not copy that normaliser. The random-feature settings
-(:math:`W\sim\mathcal N(0,1/N)`, :math:`b\sim\mathcal N(0,0.25)`, nested widths), the
-trained-MLP settings (L-BFGS, full batch, best of restarts) and the visitation weighting of
-:func:`compare_representations` are design choices [D], not the paper's.
+[reconstruction] The variance normaliser, the probe settings and the visitation weighting
+are the toolkit's choices; what is known of the paper's protocol, and what is not, is in
+``proofs_notes/circuit_complexity.md``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from math import comb
 
 import numpy as np
-import scipy.optimize
 
-from mdptheory.envs.bitstring import BitstringFamily, BitstringMDP, BitstringSolution
+from mdptheory.envs.bitstring import BitstringFamily, BitstringMDP
+from mdptheory.envs.bitstring_solver import BitstringSolution
 from mdptheory.probes.fourier import (
     _as_cube,
     decision_tree_depth,
@@ -39,6 +31,14 @@ from mdptheory.probes.fourier import (
     low_degree_error,
     sensitivity,
     total_influence,
+)
+from mdptheory.probes.mlp import (
+    MLPFit,
+    RandomFeatureCurve,
+    _check_widths,
+    mlp_fit_error,
+    random_feature_error,
+    signed_inputs,
 )
 
 __all__ = [
@@ -51,215 +51,6 @@ __all__ = [
     "compare_representations",
     "signed_inputs",
 ]
-
-
-def signed_inputs(N: int) -> np.ndarray:
-    r"""The cube as a ``(2^N, N)`` float matrix of :math:`\bar x = 1 - 2x \in \{\pm1\}`."""
-    x = np.arange(1 << N)[:, None]
-    return 1.0 - 2.0 * ((x >> np.arange(N)[None, :]) & 1)
-
-
-def _check_widths(widths, name: str = "widths") -> np.ndarray:
-    w = np.asarray(widths)
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-d list of positive integers, got {widths!r}")
-    for i, v in enumerate(w.tolist()):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name}[{i}] = {v!r} must be a positive integer")
-    return w.astype(np.int64)
-
-
-def _seed_streams(seed, n: int):
-    ss = np.random.SeedSequence(seed)
-    return [np.random.default_rng(c) for c in ss.spawn(n)]
-
-
-# --------------------------------------------------------------------------------------
-# Proxy A: random ReLU features
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class RandomFeatureCurve:
-    r"""Least-squares fit with random ReLU features, by width.
-
-    Attributes
-    ----------
-    widths : int array ``(W,)``
-    relative_mse : ``(W,)``
-        Mean over seeds of :math:`\mathbb E(f-\hat f)^2/\mathrm{Var} f` (NaN if constant).
-    mse : ``(W,)``
-        Mean over seeds of :math:`\mathbb E(f-\hat f)^2` (uniform measure on the cube).
-    relative_mse_per_seed : ``(n_seeds, W)``
-    variance : float
-    seed, n_seeds : int
-    """
-
-    widths: np.ndarray
-    relative_mse: np.ndarray
-    mse: np.ndarray
-    relative_mse_per_seed: np.ndarray
-    variance: float
-    seed: int
-    n_seeds: int
-
-
-def random_feature_error(values, widths=(2, 4, 8, 16, 32, 64, 128, 256, 512), n_seeds: int = 5,
-                         seed: int = 0) -> RandomFeatureCurve:
-    r"""MLP-width proxy A (design notes §1.4 item 5): random ReLU features + least squares.
-
-    For each seed draw :math:`W\sim\mathcal N(0, 1/N)^{N\times w_{\max}}` and
-    :math:`b\sim\mathcal N(0, 0.25)^{w_{\max}}`; features
-    :math:`\max(0, \bar xW + b)` with :math:`\bar x = 1-2x`, plus a bias column; width ``w``
-    uses the first ``w`` features (so the curve of each seed is non-increasing in ``w``).
-    The fit is ordinary least squares on all ``2^N`` inputs. Cost ``O(2^N w^2)`` per width.
-    Seeds come from ``numpy.random.SeedSequence(seed).spawn(n_seeds)`` (same seed =>
-    identical numbers).
-    """
-    v, N = _as_cube(values)
-    widths = _check_widths(widths)
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
-        raise ValueError(f"n_seeds = {n_seeds!r} must be a positive integer")
-    if N > 16:
-        raise ValueError(f"random_feature_error fits on all 2^N inputs; N = {N} > 16 is too large")
-    X = signed_inputs(N)
-    var = float(v.var())
-    wmax = int(widths.max())
-    rel = np.empty((n_seeds, widths.size))
-    mse = np.empty((n_seeds, widths.size))
-    for r, rng in enumerate(_seed_streams(seed, n_seeds)):
-        W = rng.normal(0.0, 1.0 / np.sqrt(max(N, 1)), size=(N, wmax))
-        b = rng.normal(0.0, 0.5, size=wmax)
-        D = np.hstack([np.ones((v.size, 1)), np.maximum(X @ W + b, 0.0)])
-        # One Householder QR serves every nested width: when R[:k, :k] is non-singular,
-        # span(Q[:, :k]) = span(D[:, :k]) and the least-squares residual is y - Q_k Q_k^T y.
-        ncol = min(D.shape)
-        Q, R = np.linalg.qr(D[:, :ncol])
-        diag = np.abs(np.diag(R))
-        ok = np.cumprod(diag > 1e-9 * max(diag.max(), 1e-300)).astype(bool)
-        qty = Q.T @ v
-        for c, w in enumerate(widths):
-            k = int(w) + 1
-            if k <= ncol and ok[k - 1]:
-                res = v - Q[:, :k] @ qty[:k]
-            else:  # rank-deficient prefix (e.g. more features than points): SVD least squares
-                coef, *_ = np.linalg.lstsq(D[:, :k], v, rcond=None)
-                res = v - D[:, :k] @ coef
-            e = float(np.mean(res ** 2))
-            mse[r, c] = e
-            rel[r, c] = e / var if var > 0 else float("nan")
-    return RandomFeatureCurve(widths=widths, relative_mse=rel.mean(axis=0), mse=mse.mean(axis=0),
-                              relative_mse_per_seed=rel, variance=var, seed=int(seed), n_seeds=int(n_seeds))
-
-
-# --------------------------------------------------------------------------------------
-# Proxy B: a small trained MLP (numpy forward/backward, scipy L-BFGS)
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class MLPFit:
-    r"""Result of :func:`mlp_fit_error` (best of ``restarts`` trainings).
-
-    ``relative_mse`` is :math:`\mathbb E(f-\hat f)^2/\mathrm{Var}f` (``1 - R^2``) on the
-    full cube; ``mse`` the absolute mean squared error.
-    """
-
-    width: int
-    hidden_layers: int
-    relative_mse: float
-    mse: float
-    variance: float
-    n_params: int
-    restarts: int
-    iterations: int
-    params: np.ndarray = field(repr=False)
-
-
-def _shapes(N, width, layers):
-    dims = [N] + [width] * layers + [1]
-    return [(dims[i], dims[i + 1]) for i in range(len(dims) - 1)]
-
-
-def _unpack(theta, shapes):
-    out, k = [], 0
-    for a, b in shapes:
-        W = theta[k:k + a * b].reshape(a, b)
-        k += a * b
-        c = theta[k:k + b]
-        k += b
-        out.append((W, c))
-    return out
-
-
-def _loss_grad(theta, X, y, var, shapes):
-    layers = _unpack(theta, shapes)
-    acts = [X]
-    pre = []
-    h = X
-    for W, c in layers[:-1]:
-        z = h @ W + c
-        pre.append(z)
-        h = np.maximum(z, 0.0)
-        acts.append(h)
-    W, c = layers[-1]
-    out = (h @ W + c)[:, 0]
-    r = out - y
-    L = y.size
-    loss = float(r @ r) / (L * var)
-    g_out = (2.0 / (L * var)) * r[:, None]
-    grads = []
-    delta = g_out
-    for i in range(len(layers) - 1, -1, -1):
-        W, c = layers[i]
-        grads.append((acts[i].T @ delta, delta.sum(axis=0)))
-        if i > 0:
-            delta = (delta @ W.T) * (pre[i - 1] > 0)
-    grads.reverse()
-    g = np.concatenate([np.concatenate([gW.ravel(), gc]) for gW, gc in grads])
-    return loss, g
-
-
-def mlp_fit_error(values, width: int, hidden_layers: int = 1, restarts: int = 3, seed: int = 0,
-                  maxiter: int = 3000) -> MLPFit:
-    r"""Relative MSE of a trained ReLU MLP on all ``2^N`` inputs (MLP-width proxy B).
-
-    Architecture: ``hidden_layers`` (1 or 2) fully connected ReLU layers of ``width`` units
-    on :math:`\bar x = 1-2x`, linear output. Loss: :math:`\mathbb E(f-\hat f)^2/\mathrm{Var}f`,
-    minimised full-batch by L-BFGS (``scipy.optimize.minimize``) from He-initialised weights;
-    the best of ``restarts`` seeded runs is reported. Training is a local search: the result
-    is an *upper bound* on the best achievable error at this width (soft expectations, as in
-    the design notes §1.5 item 5).
-    """
-    v, N = _as_cube(values)
-    for name, val, lo in (("width", width, 1), ("restarts", restarts, 1), ("maxiter", maxiter, 1)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-            raise ValueError(f"{name} = {val!r} must be an integer >= {lo}")
-    if hidden_layers not in (1, 2):
-        raise ValueError(f"hidden_layers = {hidden_layers!r} must be 1 or 2")
-    if N > 16:
-        raise ValueError(f"mlp_fit_error trains on all 2^N inputs; N = {N} > 16 is too large")
-    X = signed_inputs(N)
-    var = float(v.var())
-    shapes = _shapes(N, int(width), hidden_layers)
-    n_params = sum(a * b + b for a, b in shapes)
-    if var <= 0:
-        return MLPFit(width=int(width), hidden_layers=hidden_layers, relative_mse=0.0, mse=0.0, variance=0.0,
-                      n_params=n_params, restarts=0, iterations=0, params=np.zeros(n_params))
-    best = None
-    for rng in _seed_streams(seed, restarts):
-        parts = []
-        for i, (a, b) in enumerate(shapes):
-            parts.append(rng.normal(0.0, np.sqrt(2.0 / max(a, 1)), size=a * b))
-            parts.append(np.full(b, float(v.mean())) if i == len(shapes) - 1 else rng.normal(0.0, 0.1, size=b))
-        theta0 = np.concatenate(parts)
-        res = scipy.optimize.minimize(_loss_grad, theta0, args=(X, v, var, shapes), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": int(maxiter), "ftol": 1e-15, "gtol": 1e-10})
-        if best is None or res.fun < best.fun:
-            best = res
-    rel = float(best.fun)
-    return MLPFit(width=int(width), hidden_layers=hidden_layers, relative_mse=rel, mse=rel * var, variance=var,
-                  n_params=n_params, restarts=int(restarts), iterations=int(best.nit), params=best.x)
 
 
 # --------------------------------------------------------------------------------------
@@ -437,7 +228,6 @@ def _visitations(sol: BitstringSolution, h: int):
     ``d_h`` (stage ``h``), ``d_{H-1}``, the stage average :math:`\bar d=\frac1H\sum_{k<H}d_k`
     and the average over the stages ``k < H-1`` (``None`` if ``H = 1``). One pass, ``O(H 2^N)``."""
     f = sol.family
-    idx = np.arange(f.S)
     d = f.initial.copy()
     total = np.zeros(f.S)
     early = np.zeros(f.S)
@@ -450,7 +240,7 @@ def _visitations(sol: BitstringSolution, h: int):
         total += d
         if k < f.H - 1:
             early += d
-        d = np.bincount(f.next_state[sol.policy[k].astype(np.int64), idx], weights=d, minlength=f.S)
+        d = sol.step(d, k)
     early = early / (f.H - 1) if f.H > 1 else None
     return d_h, d_last, total / f.H, early
 
@@ -475,8 +265,8 @@ def compare_representations(mdp, *, h: int = 0, solution: BitstringSolution | No
       (state bits, then the action);
     * ``r[H-1]`` (and ``r[<H-1]`` when the per-step reward is not identically 0),
       kind ``"reward"``, on ``N + 1`` bits; and ``r[H-1](s,1)``, the last-stage reward of
-      action 1 as a function of the ``N`` state bits (the quantity of the design notes'
-      reference table, ``theory_probes.md`` §1.5);
+      action 1 as a function of the ``N`` state bits (the bet's payoff, whose closed forms
+      are in ``proofs_notes/circuit_complexity.md`` §3);
     * ``Q*[h]`` (kind ``"Q*"``) on ``N + 1`` bits; ``V*[h]`` (kind ``"V*"``) on the ``N``
       state bits; ``V*[h]|t=0`` (kind ``"V*|slice"``) on the ``n`` register bits.
 
@@ -491,12 +281,13 @@ def compare_representations(mdp, *, h: int = 0, solution: BitstringSolution | No
     training costs seconds per target; targets with at most ``mlp_max_bits`` inputs, best of
     ``mlp_restarts``), and the depth / size of the explicit circuit for model targets.
 
-    Visitation weights (a design choice [D]): with :math:`d_k` the state distribution at
-    stage ``k`` of the greedy optimal policy from the family's initial distribution (uniform
-    on the slice "accumulator = 0"), ``V*[h]`` uses :math:`d_h`, the slice uses :math:`d_h`
-    restricted to the slice, ``Q*[h]`` uses :math:`d_h(s)/2` for both actions, the
-    last-stage reward :math:`d_{H-1}(s)/2`, the per-step reward the average of :math:`d_k/2`
-    over ``k < H-1``, and the transition bits the average over all stages.
+    Visitation weights ([reconstruction], ``proofs_notes/circuit_complexity.md`` §8): with
+    :math:`d_k` the state distribution at stage ``k`` of the greedy optimal policy from the
+    family's initial distribution (uniform on the slice "accumulator = 0"), ``V*[h]`` uses
+    :math:`d_h`, the slice uses :math:`d_h` restricted to the slice, ``Q*[h]`` uses
+    :math:`d_h(s)/2` for both actions, the last-stage reward :math:`d_{H-1}(s)/2`, the
+    per-step reward the average of :math:`d_k/2` over ``k < H-1``, and the transition bits
+    the average over all stages.
 
     Parameters
     ----------
@@ -515,7 +306,7 @@ def compare_representations(mdp, *, h: int = 0, solution: BitstringSolution | No
         fam = mdp
     else:
         raise TypeError(
-            f"mdp must be a BitstringMDP or BitstringFamily (see mdptheory.envs.bitstring), got {type(mdp).__name__}"
+            f"mdp must be a BitstringMDP or BitstringFamily (see mdptheory.envs), got {type(mdp).__name__}"
         )
     if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or not 0 <= h < fam.H:
         raise ValueError(f"h = {h!r} must be a stage in [0, {fam.H})")

@@ -1,4 +1,4 @@
-r"""Width probes for two-layer ReLU networks on a scalar input (``theory_probes.md`` §4.3).
+r"""Width probes for two-layer ReLU networks on a scalar input.
 
 A width-``w`` two-layer ReLU net :math:`g(x)=\sum_{j\le w}c_j\mathrm{ReLU}(\alpha_jx+b_j)+e`
 is continuous and piecewise linear in :math:`x` with at most ``w`` breakpoints. Hence, for
@@ -11,12 +11,12 @@ data :math:`(x_i,y_i)` sorted by :math:`x`:
 * **upper bound** (:func:`interpolating_relu`): the linear spline through the data is such a
   net with one unit per slope change plus one unit for the initial slope.
 
-Both bounds are the notes' **[D]** construction (proof in ``proofs_notes/zigzag_relay.md``).
-They also make caveat 1 of ``theory_probes.md`` §1.2 checkable on the bit-string families: a
+Both bounds are the toolkit's construction ([derived], proof in
+``proofs_notes/zigzag_relay.md``). They also make checkable on the bit-string families why
+MLP width does not separate MAJORITY (``proofs_notes/circuit_complexity.md`` §7): a
 symmetric target :math:`g(|x|)` is interpolated by a width-``w`` net in :math:`s=|x|`, so
 MAJORITY (two slope changes) needs width 2 for every ``n`` while PARITY (a zig-zag with
-``n - 1`` slope changes) needs width growing with ``n`` (``tests/probes/test_width.py``;
-``proofs_notes/circuit_complexity.md`` §7).
+``n - 1`` slope changes) needs width growing with ``n`` (``tests/probes/test_width.py``).
 """
 
 from __future__ import annotations

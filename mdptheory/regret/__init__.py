@@ -1,17 +1,20 @@
 """Running learners with exact pseudo-regret accounting, bounds and analysis helpers."""
 
-from mdptheory.regret.analysis import ExponentFit, fit_exponent, fraction_above, quantiles, ratio_to_bound
+from mdptheory.regret.analysis import (ExponentFit, fit_exponent, fit_power_law, fraction_above, quantiles,
+                                       ratio_to_bound)
 from mdptheory.regret.bounds import bound_curve, minimax_lower_bound
 from mdptheory.regret.engine import env_arrays, mdp_measures, run, seed_rng
-from mdptheory.regret.trace import RegretTrace
+from mdptheory.regret.trace import RegretTrace, cumulative_regret
 
 __all__ = [
     "run",
     "RegretTrace",
+    "cumulative_regret",
     "seed_rng",
     "env_arrays",
     "mdp_measures",
     "fit_exponent",
+    "fit_power_law",
     "ExponentFit",
     "ratio_to_bound",
     "quantiles",

@@ -2,15 +2,17 @@ r"""Regret-bound curves and minimax lower-bound rates (for overlays and ratio pl
 
 Upper bounds come from each learner's ``bound(S, A, H, K, delta)`` (a
 :class:`~mdptheory.learners.base.RegretBound`); :func:`bound_curve` evaluates one on an
-array of ``K``. :func:`minimax_lower_bound` gives the rates of ``regret_algorithms.md``
-section 10 with constant 1 (rates only: the papers' constants are not explicit).
+array of ``K``. :func:`minimax_lower_bound` gives the minimax lower-bound rates of Jin et
+al. (2018), Azar et al. (2017), Domingues et al. (2021), Zhang, Ji & Du (2021) and Zhang, Chen,
+Lee & Du (2024) with constant 1 (rates only: the papers' constants are not explicit).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.learners.base import RegretBound, _as_K, _check_dims
+from mdptheory.core.validation import check_int
+from mdptheory.learners.base import RegretBound, _as_K
 
 __all__ = ["bound_curve", "minimax_lower_bound"]
 
@@ -38,7 +40,8 @@ def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",
 
     These are rates of minimax lower bounds (over a family of hard instances), not lower
     bounds for a particular MDP."""
-    _check_dims(S, A, H, 0.5)
+    for name, v in (("S", S), ("A", A), ("H", H)):
+        check_int(name, v, 1)
     K = _as_K(K)
     table = {
         ("INHOM", "N1"): (np.sqrt(H ** 3 * S * A * K), H * K),

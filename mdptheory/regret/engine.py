@@ -2,7 +2,7 @@ r"""The regret engine: :func:`run` drives a learner on an episodic MDP over seve
 returns a :class:`~mdptheory.regret.trace.RegretTrace` with the exact pseudo-regret of every
 played policy.
 
-Pseudo-regret of episode ``k`` (regret_algorithms.md section 0.1):
+Pseudo-regret of episode ``k`` (``proofs_notes/regret_decomposition.md``):
 
 .. math::
     \Delta_k = \sum_s \rho(s)\,\bigl(V^*_1(s) - V^{\pi_k}_1(s)\bigr),

@@ -1,4 +1,6 @@
-"""The result of :func:`mdptheory.run`: :class:`RegretTrace`."""
+r"""The result of :func:`mdptheory.run`: :class:`RegretTrace`, and the rule that sums its
+per-episode pseudo-regret into :math:`\mathrm{Regret}(k)` (:func:`cumulative_regret`, also
+used for stored study records)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RegretTrace"]
+__all__ = ["RegretTrace", "cumulative_regret"]
+
+
+def cumulative_regret(pseudo_regret, eval_every: int = 1) -> np.ndarray:
+    r"""Cumulative pseudo-regret :math:`\mathrm{Regret}(k)=\sum_{j\le k}\Delta_j`, rows = seeds.
+
+    Exact for ``eval_every == 1``. With a stride ``m > 1`` (only episodes ``k % m == 0``
+    evaluated, NaN elsewhere) each unevaluated episode is assigned the regret of the last
+    evaluated one (a step-function approximation). ``eval_every == 0`` (no evaluation) has
+    no regret to sum: ``ValueError``.
+    """
+    x = np.atleast_2d(np.asarray(pseudo_regret, dtype=np.float64))
+    if eval_every != 1:
+        if eval_every == 0:
+            raise ValueError("this trace was run with eval_every=0 (no evaluation): no regret to sum")
+        x = np.repeat(x[:, ::eval_every], eval_every, axis=1)[:, : x.shape[1]]
+    return np.cumsum(x, axis=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,15 +102,9 @@ class RegretTrace:
         r"""Cumulative pseudo-regret :math:`\mathrm{Regret}(k)=\sum_{j\le k}\Delta_j`,
         ``(n_seeds, episodes)``.
 
-        Exact when ``eval_every == 1``. With a stride ``m > 1`` each unevaluated episode is
-        assigned the regret of the last evaluated one (a step-function approximation,
-        flagged by :attr:`exact` = False)."""
-        x = self.pseudo_regret
-        if self.eval_every != 1:
-            if self.eval_every == 0:
-                raise ValueError("this trace was run with eval_every=0 (no evaluation): no regret to sum")
-            x = np.repeat(x[:, :: self.eval_every], self.eval_every, axis=1)[:, : x.shape[1]]
-        return np.cumsum(x, axis=1)
+        Exact when ``eval_every == 1``; otherwise the step-function approximation of
+        :func:`cumulative_regret`, flagged by :attr:`exact` = False."""
+        return cumulative_regret(self.pseudo_regret, self.eval_every)
 
     def cumulative_returns(self) -> np.ndarray:
         """Cumulative realised returns, ``(n_seeds, episodes)``."""

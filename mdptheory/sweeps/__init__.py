@@ -9,6 +9,9 @@ Typical use::
     res = load_results("results/quickstart")       # numpy arrays (n_seeds, K) per configuration
     rows = summarize(res)                           # final regret, CI, exponent, ratio to bound
 
+Exponents are fitted with :func:`mdptheory.regret.fit_power_law` (the package's one log-log
+fitter) and bounds evaluated with :func:`mdptheory.regret.bound_curve`.
+
 The command line ``mdptheory run STUDY.toml --out DIR`` does all of this and draws the
 figures (:mod:`mdptheory.plots.regret`).
 """
@@ -37,15 +40,7 @@ from mdptheory.sweeps.results import (
     write_tables,
 )
 from mdptheory.sweeps.runner import SweepReport, run_sweep
-from mdptheory.sweeps.stats import (
-    Band,
-    ExponentFit,
-    LogLogFit,
-    bootstrap_mean_ci,
-    exponent_with_ci,
-    loglog_fit,
-    quantile_band,
-)
+from mdptheory.sweeps.stats import Band, bootstrap_mean_ci, quantile_band
 from mdptheory.sweeps.store import Record, RecordStatus, ResultStore
 
 __all__ = [
@@ -54,6 +49,6 @@ __all__ = [
     "ConfigResult", "Results", "ScalingFit", "SummaryRow", "load_results", "markdown_table",
     "scaling_fits", "summarize", "write_scaling_table", "write_tables",
     "SweepReport", "run_sweep",
-    "Band", "ExponentFit", "LogLogFit", "bootstrap_mean_ci", "exponent_with_ci", "loglog_fit", "quantile_band",
+    "Band", "bootstrap_mean_ci", "quantile_band",
     "Record", "RecordStatus", "ResultStore",
 ]

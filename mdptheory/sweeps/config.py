@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from mdptheory.core.validation import check_int, check_probability
 from mdptheory.sweeps import registry
 
 __all__ = [
@@ -303,9 +304,23 @@ class _Ctx:
         return d
 
     def pos_int(self, v: Any, key: str, minimum: int = 1) -> int:
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise self.err(key, f"got {v!r}", f"an integer >= {minimum}")
-        return int(v)
+        try:
+            return check_int(key, v, minimum)
+        except (TypeError, ValueError):
+            raise self.err(key, f"got {v!r}", f"an integer >= {minimum}") from None
+
+    def open_unit(self, v: Any, key: str, expected: str = "a number in (0, 1)") -> float:
+        try:
+            return check_probability(key, v, low_open=True, high_open=True)
+        except (TypeError, ValueError):
+            raise self.err(key, f"got {v!r}", expected) from None
+
+    def resolve(self, kind: str, name: str, key: str):
+        """``(canonical name, object)`` from the registry; an unknown name is a ConfigError at ``key``."""
+        try:
+            return registry.resolve(kind, name)
+        except LookupError as exc:
+            raise self.err(key, str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
 
     def string(self, v: Any, key: str) -> str:
         if not isinstance(v, str) or not v:
@@ -338,11 +353,7 @@ def _json_scalar_ok(v: Any) -> bool:
 def _check_nested(ctx: _Ctx, v: dict, key: str) -> None:
     """Validate a nested MDP table ``{family = NAME, params = {...}}`` (recursively)."""
     ctx.table(v, key, {"family", "params"}, {"family"})
-    name = ctx.string(v["family"], f"{key}.family")
-    try:
-        canon, fn = registry.resolve("family", name)
-    except LookupError as exc:
-        raise ctx.err(f"{key}.family", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
+    canon, fn = ctx.resolve("family", ctx.string(v["family"], f"{key}.family"), f"{key}.family")
     v["family"] = canon
     params = v.setdefault("params", {})
     if not isinstance(params, dict):
@@ -396,6 +407,42 @@ def _grid_label(base: str, varied: dict) -> str:
     if not varied:
         return base
     return base + " (" + ", ".join(f"{k}={v}" for k, v in varied.items()) + ")"
+
+
+#: ``[[learners]]`` and ``[[mdps]]`` entries: registry kind, key naming the registered
+#: object, allowed keys, spec class, whether parameters may be nested MDP tables, and what a
+#: failing construction was expected to receive.
+_ENTRY_KINDS = {
+    "learners": ("learner", "name", _LEARNER_KEYS, LearnerSpec, False, "valid constructor arguments"),
+    "mdps": ("family", "family", _MDP_KEYS, MDPSpec, True, "valid family arguments"),
+}
+
+
+def _parse_entries(ctx: _Ctx, raw: list, table: str) -> list[tuple[Any, str, Any]]:
+    """Validate and expand the entries of ``[[learners]]`` or ``[[mdps]]`` (``table``).
+
+    Returns ``(spec, key, built object)`` per grid point, in file order; ``key`` is the
+    entry's key (``mdps[2]``) for error messages. Every spec is built once here, so bad
+    parameter values fail at load time with the file, key and value in the message.
+    """
+    kind, name_key, allowed, spec_cls, nested_ok, valid = _ENTRY_KINDS[table]
+    out = []
+    for i, e in enumerate(raw):
+        key = f"{table}[{i}]"
+        e = ctx.table(e, key, allowed, {name_key})
+        canon, obj = ctx.resolve(kind, ctx.string(e[name_key], f"{key}.{name_key}"), f"{key}.{name_key}")
+        label = ctx.string(e.get("label", canon), f"{key}.label")
+        expanded = _expand(ctx, e, key, nested_ok=nested_ok)
+        _check_params(ctx, obj, e.get("params", {}), f"{key}.params", canon)
+        _check_params(ctx, obj, e.get("grid", {}), f"{key}.grid", canon)
+        for params, varied in expanded:
+            spec = spec_cls(canon, _grid_label(label, varied), params)
+            try:
+                built = spec.build()
+            except Exception as exc:  # any failure of the user's parameters, reported with file and key
+                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {_exc_text(exc)}", valid) from exc
+            out.append((spec, key, built))
+    return out
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -456,76 +503,28 @@ def parse_config(data: Mapping[str, Any], source: str = "<dict>") -> Study:
     if eval_every > episodes:
         raise ctx.err("study.eval_every", f"got {eval_every} > study.episodes = {episodes}", "a stride <= episodes")
     seed_chunk = ctx.pos_int(st.get("seed_chunk", 0), "study.seed_chunk", 0)
-    delta = st.get("delta", 0.1)
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not (0.0 < float(delta) < 1.0):
-        raise ctx.err("study.delta", f"got {delta!r}", "a number in (0, 1)")
+    delta = ctx.open_unit(st.get("delta", 0.1), "study.delta")
 
     outputs = _parse_outputs(ctx, data.get("outputs", {}))
 
-    learners_raw = data["learners"]
-    if not isinstance(learners_raw, list) or not learners_raw:
-        raise ctx.err("learners", f"got {learners_raw!r}", "a non-empty array of tables [[learners]]")
-    mdps_raw = data["mdps"]
-    if not isinstance(mdps_raw, list) or not mdps_raw:
-        raise ctx.err("mdps", f"got {mdps_raw!r}", "a non-empty array of tables [[mdps]]")
-
-    learners: list[LearnerSpec] = []
-    learner_keys: list[str] = []
-    for i, e in enumerate(learners_raw):
-        key = f"learners[{i}]"
-        e = ctx.table(e, key, _LEARNER_KEYS, {"name"})
-        raw_name = ctx.string(e["name"], f"{key}.name")
-        try:
-            canon, cls = registry.resolve("learner", raw_name)
-        except LookupError as exc:
-            raise ctx.err(f"{key}.name", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
-        label = ctx.string(e.get("label", canon), f"{key}.label")
-        expanded = _expand(ctx, e, key)
-        _check_params(ctx, cls, e.get("params", {}), f"{key}.params", canon)
-        _check_params(ctx, cls, e.get("grid", {}), f"{key}.grid", canon)
-        for params, varied in expanded:
-            spec = LearnerSpec(canon, _grid_label(label, varied), params)
-            try:
-                spec.build()
-            except Exception as exc:  # any failure of the user's parameters, reported with file and key
-                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {_exc_text(exc)}",
-                              "valid constructor arguments") from exc
-            learners.append(spec)
-            learner_keys.append(key)
-
-    mdps: list[tuple[MDPSpec, int, int, int]] = []
-    mdp_keys: list[str] = []
-    for i, e in enumerate(mdps_raw):
-        key = f"mdps[{i}]"
-        e = ctx.table(e, key, _MDP_KEYS, {"family"})
-        raw_name = ctx.string(e["family"], f"{key}.family")
-        try:
-            canon, fn = registry.resolve("family", raw_name)
-        except LookupError as exc:
-            raise ctx.err(f"{key}.family", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
-        label = ctx.string(e.get("label", canon), f"{key}.label")
-        expanded = _expand(ctx, e, key, nested_ok=True)
-        _check_params(ctx, fn, e.get("params", {}), f"{key}.params", canon)
-        _check_params(ctx, fn, e.get("grid", {}), f"{key}.grid", canon)
-        for params, varied in expanded:
-            spec = MDPSpec(canon, _grid_label(label, varied), params)
-            try:
-                mdp = spec.build()
-            except Exception as exc:
-                raise ctx.err(f"{key}.params", f"{canon}({_fmt_kw(params)}) failed: {_exc_text(exc)}",
-                              "valid family arguments") from exc
-            H = getattr(mdp, "horizon", None)
-            if not isinstance(H, int):
-                raise ctx.err(f"{key}.family", f"{canon}({_fmt_kw(params)}) returned {type(mdp).__name__} without a finite horizon",
-                              "a family returning an EpisodicMDP (regret studies are episodic)")
-            mdps.append((spec, int(mdp.S), int(mdp.A), H))
-            mdp_keys.append(key)
+    for table in ("learners", "mdps"):
+        raw = data[table]
+        if not isinstance(raw, list) or not raw:
+            raise ctx.err(table, f"got {raw!r}", f"a non-empty array of tables [[{table}]]")
+    learners = _parse_entries(ctx, data["learners"], "learners")
+    mdps: list[tuple[MDPSpec, str, int, int, int]] = []
+    for spec, key, mdp in _parse_entries(ctx, data["mdps"], "mdps"):
+        H = getattr(mdp, "horizon", None)
+        if not isinstance(H, int):
+            raise ctx.err(f"{key}.family", f"{spec.family}({_fmt_kw(spec.params)}) returned {type(mdp).__name__} without a finite horizon",
+                          "a family returning an EpisodicMDP (regret studies are episodic)")
+        mdps.append((spec, key, int(mdp.S), int(mdp.A), H))
 
     configs = []
     seen: dict[str, str] = {}
-    for li, lspec in enumerate(learners):
-        for mi, (mspec, S, A, H) in enumerate(mdps):
-            _check_pair(ctx, lspec, mspec, episodes, learner_keys[li], mdp_keys[mi])
+    for lspec, lkey, _ in learners:
+        for mspec, mkey, S, A, H in mdps:
+            _check_pair(ctx, lspec, mspec, episodes, lkey, mkey)
             key = config_key(lspec, mspec, episodes, eval_every)
             lab = f"{lspec.label} | {mspec.label}"
             if key in seen:
@@ -538,19 +537,15 @@ def parse_config(data: Mapping[str, Any], source: str = "<dict>") -> Study:
         dup = next(lab for lab in labels if labels.count(lab) > 1)
         raise ctx.err("learners.label / mdps.label", f"label {dup!r} used by two configurations", "distinct labels")
 
-    if outputs.measures:
-        for i, m in enumerate(outputs.measures):
-            try:
-                registry.resolve("measure", m)
-            except LookupError as exc:
-                raise ctx.err(f"outputs.measures[{i}]", str(exc).split(";")[0], str(exc).split("expected ", 1)[-1]) from None
+    for i, m in enumerate(outputs.measures):
+        ctx.resolve("measure", m, f"outputs.measures[{i}]")
 
     if "scaling" in outputs.figures and not outputs.scaling:
         raise ctx.err("outputs.scaling", "the 'scaling' figure needs at least one axis", "a list drawn from 'S', 'A', 'H'")
 
     return Study(
         name=name, description=description, path=source, episodes=episodes, seeds=seeds,
-        eval_every=eval_every, seed_chunk=seed_chunk, delta=float(delta),
+        eval_every=eval_every, seed_chunk=seed_chunk, delta=delta,
         configurations=tuple(configs), outputs=outputs,
     )
 
@@ -585,9 +580,7 @@ def _parse_outputs(ctx: _Ctx, o: Any) -> OutputSpec:
     band = o.get("band", d.band)
     if band not in BAND_KINDS:
         raise ctx.err("outputs.band", f"got {band!r}", "one of " + ", ".join(repr(b) for b in BAND_KINDS))
-    level = o.get("level", d.level)
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not (0.0 < float(level) < 1.0):
-        raise ctx.err("outputs.level", f"got {level!r}", "a number in (0, 1), e.g. 0.95")
+    level = ctx.open_unit(o.get("level", d.level), "outputs.level", "a number in (0, 1), e.g. 0.95")
     scaling = ctx.str_list(o["scaling"], "outputs.scaling", SCALING_AXES) if "scaling" in o else d.scaling
     size = o.get("size", d.size)
     if size not in SIZES:
@@ -599,6 +592,6 @@ def _parse_outputs(ctx: _Ctx, o: Any) -> OutputSpec:
     returns_stride = ctx.pos_int(o.get("returns_stride", d.returns_stride), "outputs.returns_stride")
     boot = ctx.pos_int(o.get("bootstrap", d.bootstrap), "outputs.bootstrap", 100)
     return OutputSpec(
-        figures=figures, tables=tables, band=band, level=float(level), scaling=scaling, size=size,
+        figures=figures, tables=tables, band=band, level=level, scaling=scaling, size=size,
         measures=measures, store_returns=store_returns, returns_stride=returns_stride, bootstrap=boot,
     )

@@ -21,9 +21,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from mdptheory.core.validation import check_choice, check_int
+from mdptheory.regret import bound_curve, fit_power_law
+from mdptheory.regret.trace import cumulative_regret
 from mdptheory.sweeps import registry
 from mdptheory.sweeps.config import Configuration, Study
-from mdptheory.sweeps.stats import bootstrap_mean_ci, exponent_with_ci, fit_window
+from mdptheory.sweeps.stats import bootstrap_mean_ci, fit_window
 from mdptheory.sweeps.store import ResultStore
 
 __all__ = [
@@ -38,7 +41,7 @@ __all__ = [
     "write_tables",
     "ScalingFit",
     "scaling_fits",
-    "bound_curve",
+    "configuration_bound",
     "cumulative_regret",
     "ASYMPTOTIC_K",
 ]
@@ -46,18 +49,6 @@ __all__ = [
 #: K at which the theorem's "asymptotic" exponents are read off the bound (the leading
 #: term dominates every lower-order term of the implemented bounds there).
 ASYMPTOTIC_K = 1e15
-
-
-def cumulative_regret(pseudo_regret: np.ndarray, eval_every: int) -> np.ndarray:
-    r"""Cumulative pseudo-regret, rows = seeds; the rule of :meth:`mdptheory.regret.RegretTrace.cumulative`.
-
-    Exact for ``eval_every == 1``; with a stride ``m > 1`` every unevaluated episode takes
-    the regret of the last evaluated one (step-function approximation).
-    """
-    x = np.atleast_2d(np.asarray(pseudo_regret, dtype=np.float64))
-    if eval_every != 1:
-        x = np.repeat(x[:, ::eval_every], eval_every, axis=1)[:, : x.shape[1]]
-    return np.cumsum(x, axis=1)
 
 
 @dataclass(frozen=True)
@@ -97,7 +88,7 @@ class ConfigResult:
         return len(self.seeds)
 
     def cumulative(self) -> np.ndarray:
-        """Cumulative pseudo-regret ``(n_seeds, K)`` (see :func:`cumulative_regret`)."""
+        """Cumulative pseudo-regret ``(n_seeds, K)`` (:func:`mdptheory.regret.trace.cumulative_regret`)."""
         return cumulative_regret(self.pseudo_regret, self.config.eval_every)
 
     def final_regret(self) -> np.ndarray:
@@ -153,8 +144,7 @@ class Results(Mapping):
             import pandas as pd
         except ImportError as exc:  # pragma: no cover
             raise ImportError("to_frame needs pandas: pip install 'mdptheory[pandas]'") from exc
-        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-            raise ValueError(f"stride = {stride!r} must be a positive integer")
+        stride = check_int("stride", stride, 1)
         frames = []
         for r in self._items.values():
             if r.n_seeds == 0:
@@ -263,32 +253,27 @@ def _bound_obj(config: Configuration):
         return None
 
 
-def bound_curve(config: Configuration, K, delta: float):
-    """``(values, RegretBound or None)``: the learner's theorem bound at episode counts ``K``.
+def configuration_bound(config: Configuration, K, delta: float, *, part: str = "value"):
+    """``(values, RegretBound or None)``: :func:`mdptheory.regret.bound_curve` of the
+    configuration's learner at its ``(S, A, H)`` and the episode counts ``K``.
 
-    NaN values (and ``None``) when the learner has no bound (baselines).
+    ``part`` selects ``"value"`` (the bound), ``"leading"`` or ``"lower_order"``. NaN values
+    (and ``None``) when the learner has no bound (baselines).
     """
     K = np.asarray(K, dtype=np.float64)
     learner = _bound_obj(config)
     if learner is None:
         return np.full(K.shape, np.nan), None
     try:
-        b = learner.bound(config.S, config.A, config.H, K, delta)
+        b = bound_curve(learner, config.S, config.A, config.H, K, delta)
     except NotImplementedError:
         return np.full(K.shape, np.nan), None
-    v = np.broadcast_to(np.asarray(getattr(b, "value", b), dtype=np.float64), K.shape).copy()
+    v = np.broadcast_to(np.asarray(getattr(b, part, getattr(b, "value", b)), dtype=np.float64), K.shape).copy()
     return v, b
 
 
-def _bound_scalar(config: Configuration, S: int, A: int, H: int, K: float, delta: float, part: str = "value") -> float:
-    learner = _bound_obj(config)
-    if learner is None:
-        return float("nan")
-    try:
-        b = learner.bound(int(S), int(A), int(H), float(K), delta)
-    except NotImplementedError:
-        return float("nan")
-    return float(np.asarray(getattr(b, part, getattr(b, "value", b)), dtype=np.float64))
+def _bound_scalar(config: Configuration, K: float, delta: float, part: str = "value") -> float:
+    return float(configuration_bound(config, float(K), delta, part=part)[0])
 
 
 def theory_exponent_K(config: Configuration, delta: float) -> float:
@@ -297,7 +282,7 @@ def theory_exponent_K(config: Configuration, delta: float) -> float:
     power, e.g. 0.51-0.52 for :math:`\sqrt{K}\,\mathrm{polylog}(K)`). The leading term is
     used because some implemented bounds cap the total at the trivial :math:`HK`, or carry
     burn-in terms that dominate until astronomically large K."""
-    v = [_bound_scalar(config, config.S, config.A, config.H, k, delta, "leading") for k in (ASYMPTOTIC_K, 10 * ASYMPTOTIC_K)]
+    v = [_bound_scalar(config, k, delta, "leading") for k in (ASYMPTOTIC_K, 10 * ASYMPTOTIC_K)]
     if not np.all(np.isfinite(v)) or min(v) <= 0:
         return float("nan")
     return float(np.log(v[1] / v[0]) / np.log(10.0))
@@ -390,11 +375,11 @@ def summarize(results: Results, level: float | None = None, n_boot: int | None =
         nan = float("nan")
         if K >= 10:
             w = fit_window(K)
-            fit = exponent_with_ci(w, cum[:, w - 1], level=level, n_boot=n_boot, seed=0)
-            ex, elo, ehi = fit.alpha, fit.lo, fit.hi
+            fit = fit_power_law(w, cum[:, w - 1], level=level, n_boot=n_boot, seed=0)
+            ex, elo, ehi = fit.exponent, fit.ci_low, fit.ci_high
         else:
             ex = elo = ehi = nan
-        bval, bobj = bound_curve(c, np.array([float(K)]), st.delta)
+        bval, bobj = configuration_bound(c, np.array([float(K)]), st.delta)
         bound = float(bval[0])
         rows.append(SummaryRow(
             key=c.key, learner=c.learner.label, mdp=c.mdp.label, family=c.mdp.family,
@@ -488,13 +473,12 @@ class ScalingFit:
     theory_exponent: float
 
 
-def _slope(x, y) -> float:
+def _bound_slope(x, y) -> float:
+    """Log-log slope of bound values ``y`` over ``x``; NaN where a bound is missing."""
     y = np.asarray(y, dtype=np.float64)
-    if np.any(~np.isfinite(y)) or np.any(y <= 0):
+    if np.any(~np.isfinite(y)):
         return float("nan")
-    lx = np.log(np.asarray(x, dtype=np.float64))
-    lxc = lx - lx.mean()
-    return float(np.sum(lxc * (np.log(y) - np.log(y).mean())) / np.sum(lxc**2))
+    return fit_power_law(x, y, n_boot=0).exponent
 
 
 def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot: int | None = None) -> list[ScalingFit]:
@@ -503,8 +487,7 @@ def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot
     Groups are (learner label, family, the two other sizes, episodes); a group needs at least
     two distinct values of ``axis``.
     """
-    if axis not in ("S", "A", "H"):
-        raise ValueError(f"axis = {axis!r}; expected 'S', 'A' or 'H'")
+    check_choice("axis", axis, ("S", "A", "H"))
     st = results.study
     level = st.outputs.level if level is None else level
     n_boot = st.outputs.bootstrap if n_boot is None else n_boot
@@ -532,15 +515,16 @@ def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot
         if not common:
             continue
         F = np.stack([r.final_regret()[[r.seeds.index(s) for s in common]] for r in rs], axis=1)
-        fit = exponent_with_ci(xs, F, level=level, n_boot=n_boot, seed=0)
+        fit = fit_power_law(xs, F, level=level, n_boot=n_boot, seed=0)
 
         def bvals(Kb, part="value"):
-            return [_bound_scalar(r.config, r.config.S, r.config.A, r.config.H, Kb, st.delta, part) for r in rs]
+            return [_bound_scalar(r.config, Kb, st.delta, part) for r in rs]
 
         fits.append(ScalingFit(
             axis=axis, learner=lab, family=fam, fixed=dict(zip(others, fixed_vals)), x=xs, final=F,
-            keys=tuple(r.config.key for r in rs), exponent=fit.alpha, exponent_lo=fit.lo, exponent_hi=fit.hi,
-            bound_slope=_slope(xs, bvals(float(K))), theory_exponent=_slope(xs, bvals(ASYMPTOTIC_K, "leading")),
+            keys=tuple(r.config.key for r in rs), exponent=fit.exponent, exponent_lo=fit.ci_low, exponent_hi=fit.ci_high,
+            bound_slope=_bound_slope(xs, bvals(float(K))),
+            theory_exponent=_bound_slope(xs, bvals(ASYMPTOTIC_K, "leading")),
         ))
     return fits
 

@@ -1,4 +1,4 @@
-"""Reference numbers of theory_probes.md §1.5 recomputed from closed forms, independently of
+"""Reference numbers (proofs_notes/circuit_complexity.md §3) recomputed from closed forms, independently of
 the probes (exact rational arithmetic), and the probes checked against those closed forms.
 
 Closed forms used (derivations in proofs_notes/circuit_complexity.md §3):
@@ -67,7 +67,7 @@ def test_closed_forms_agree_with_each_other(n):
     assert sum(k * w for k, w in enumerate(W)) == thr_influence(n, theta)
 
 
-# the notes' table (theory_probes.md §1.5, [N]): slice V*_1 of the thermometer majority bet
+# reference table (proofs_notes/circuit_complexity.md §3): slice V*_1 of the thermometer majority bet
 NOTES = {6: (0.351, 0.199, 2.08), 8: (0.354, 0.215, 2.36), 10: (0.355, 0.224, 2.62)}
 
 
@@ -138,7 +138,7 @@ def test_thermometer_model_closed_forms(n):
     assert r_sa[1] == g_deg + 1
     if g_deg == 3:
         assert r_sa[2] == pytest.approx(56 / 31, rel=1e-12)
-    # the notes' pass criterion (reward of the bet a = 1): degree <= 3 and I/Var <= 2
+    # the model criterion (reward of the bet a = 1): degree <= 3 and I/Var <= 2
     assert max(d for name, d, _ in rows if name != "r(s,a)") <= 3
     assert max(v for name, _, v in rows if name != "r(s,a)") <= 2
 
@@ -171,8 +171,8 @@ def test_exact_solve_at_N21_matches_closed_form():
         np.testing.assert_array_equal(sol.V[0, x | (c << n)], (cnt >= 8).astype(float))
     iv = total_influence(sol.slice_values()) / degree_profile(sol.slice_values()).variance
     assert iv == pytest.approx(float(thr_ivar(16, 8)), rel=1e-10)
-    assert iv == pytest.approx(3.27, abs=5e-3)  # notes' table
-    # the counter bits: degree 6 and I/Var about 2.06 at n = 16 (notes' table, [N])
+    assert iv == pytest.approx(3.27, abs=5e-3)  # reference table
+    # the counter bits: degree 6 and I/Var about 2.06 at n = 16 (reference table)
     degs, ratios = [], []
     for j in range(n, f.N):
         row = f.transition_bit(j)

@@ -1,5 +1,5 @@
 """Bit-string MDP families: arrays vs an independent bit-by-bit re-implementation of the
-design-note rules (theory_probes.md §1.3), exact values vs closed forms, the dedicated
+rules (proofs_notes/circuit_complexity.md §1), exact values vs closed forms, the dedicated
 numba backward induction vs its numpy twin and vs mdptheory.solve, and validation."""
 
 
@@ -12,17 +12,15 @@ import mdptheory
 from mdptheory.core import EpisodicMDP
 from mdptheory.envs import (
     BitstringMDP,
+    ExactValues,
+    backward_induction_bitstring,
+    backward_induction_bitstring_ref,
     bitstring_family,
     collect_bet,
+    exact_backward_induction,
     local_threshold_bet,
     majority_bet,
     parity_bet,
-)
-from mdptheory.envs.bitstring import (
-    ExactValues,
-    backward_induction_bitstring,
-    backward_induction_bitstring_reference,
-    exact_backward_induction,
 )
 
 
@@ -101,7 +99,7 @@ def test_arrays_match_naive_rules(kind, n, kw):
 def test_exact_solver_matches_core_solve_and_twin(kind, n, kw):
     f = bitstring_family(kind, n, **kw)
     sol = f.solve()
-    ref = backward_induction_bitstring_reference(f.next_state, f.rewards, f.reward_stage)
+    ref = backward_induction_bitstring_ref(f.next_state, f.rewards, f.reward_stage)
     assert isinstance(ref, ExactValues)
     np.testing.assert_array_equal(sol.V, ref.V)
     np.testing.assert_array_equal(sol.policy, ref.policy)
@@ -132,7 +130,7 @@ def test_kernel_twin_random_deterministic_mdps(N, A, H, K, seed):
     V = np.empty((H + 1, S))
     pi = np.empty((H, S), dtype=np.int8)
     backward_induction_bitstring(nxt, R, stage, V, pi)
-    ref = backward_induction_bitstring_reference(nxt, R, stage)
+    ref = backward_induction_bitstring_ref(nxt, R, stage)
     np.testing.assert_array_equal(V, ref.V)
     np.testing.assert_array_equal(pi, ref.policy)
     wrapped = exact_backward_induction(nxt, R, stage)
@@ -236,6 +234,9 @@ def test_families_return_core_objects_with_arrays():
         np.testing.assert_allclose(mdp.initial[: 1 << mdp.n], 1.0 / (1 << mdp.n))
         assert mdp.initial[1 << mdp.n:].sum() == 0
         assert "kind=" in repr(mdp)
+        # explicit accessors only: everything else is on .family
+        np.testing.assert_array_equal(mdp.solve().V, mdp.family.solve().V)
+        assert not hasattr(mdp, "circuit") and hasattr(mdp.family, "circuit")
     assert parity_bet(5).N == 6
     assert majority_bet(5).N == 10
     assert bitstring_family("majority", 16, counter="binary").N == 21
@@ -246,15 +247,15 @@ def test_families_return_core_objects_with_arrays():
     [
         (lambda: parity_bet(0), "n = 0"),
         (lambda: parity_bet(2.0), "n must be an integer"),
-        (lambda: majority_bet(4, counter="unary"), "counter = 'unary'"),
+        (lambda: majority_bet(4, counter="unary"), "counter must be one of .*'unary'"),
         (lambda: majority_bet(4, theta=5), "theta = 5"),
         (lambda: majority_bet(4, theta=0), "theta = 0"),
         (lambda: collect_bet(4, kappa=-1), "kappa = -1"),
-        (lambda: collect_bet(4, kappa="big"), "kappa = 'big'"),
+        (lambda: collect_bet(4, kappa="big"), "kappa must be a real number, got 'big'"),
         (lambda: local_threshold_bet(4, [0, 2]), r"feature\[1\] = 2"),
         (lambda: local_threshold_bet(4, [0, 1, 1]), "length 2\\*\\*k"),
         (lambda: local_threshold_bet(2, [0] * 7 + [1]), "k = 3"),
-        (lambda: bitstring_family("xor", 3), "kind = 'xor'"),
+        (lambda: bitstring_family("xor", 3), "kind must be one of .*'xor'"),
         (lambda: bitstring_family("parity", 3, theta=2), "theta"),
     ],
 )
@@ -305,7 +306,7 @@ def test_exact_solver_validation_names_index_and_value(nxt, R, stage, match):
     with pytest.raises(ValueError, match=match):
         exact_backward_induction(nxt, R, stage)
     with pytest.raises(ValueError, match=match):
-        backward_induction_bitstring_reference(nxt, R, stage)
+        backward_induction_bitstring_ref(nxt, R, stage)
 
 
 def test_solution_accessors_validate():

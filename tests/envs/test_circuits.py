@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mdptheory.envs import CircuitBuilder, bitstring_family
-from mdptheory.envs.bitstring import family_circuit
+from mdptheory.envs import family_circuit
 from mdptheory.probes import canonical_dnf, circuit_growth, is_monotone, minimal_true_points, monotone_dnf
 
 FAMILIES = [

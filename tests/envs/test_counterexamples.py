@@ -1,6 +1,6 @@
 """Tests of the counterexample constructions (Baird, Tsitsiklis-Van Roy, zig-zag relay) and of
-what the estimators do on them. Reference numbers: Sutton & Barto (2018) §11.2 and
-theory_probes.md §3.5 / §4.2, and hand-derived closed forms."""
+what the estimators do on them. Reference numbers: Sutton & Barto (2018) §11.2,
+proofs_notes/tsitsiklis_van_roy.md and proofs_notes/zigzag_relay.md, and hand-derived closed forms."""
 
 import numpy as np
 import pytest
@@ -32,7 +32,7 @@ def test_baird_structure():
 
 def test_baird_expected_td_diverges_with_reference_norm():
     """||w|| after 1000 expected ("DP-style") updates from w0 with alpha = 0.01 is 436.9, and
-    the spectral radius of I - 0.01 A is 1.00239 (notes §3.5)."""
+    the spectral radius of I - 0.01 A is 1.00239 (proofs_notes/tsitsiklis_van_roy.md)."""
     inst = baird_star()
     tr = td0(inst.mdp, inst.features, inst.policy, inst.mu, steps=1000, step_size=0.01, w0=inst.w0)
     assert np.linalg.norm(tr.final) == pytest.approx(436.9, abs=0.05)

@@ -1,4 +1,4 @@
-"""EULER (Zanette & Brunskill 2019; constants reconstructed): compiled == reference; upper value
+"""EULER (Zanette & Brunskill 2019; constants recalled): compiled == reference; upper value
 >= V* and lower value <= V^pi of the played policy (checked by exact evaluation); RiverSwim."""
 
 import numpy as np
@@ -66,3 +66,42 @@ def test_bound_deterministic_only_lower_order():
     assert np.all(b0.leading == 0) and np.all(b0.lower_order > 0)
     with pytest.raises(ValueError, match="delta"):
         EULER(delta=2)
+    with pytest.raises(TypeError, match="bonus_scale.*True"):
+        EULER(bonus_scale=True)
+    with pytest.raises(ValueError, match="q_star = -1.0"):
+        L.bound(6, 2, 20, 10.0, q_star=-1.0)
+    with pytest.raises(ValueError, match="total_reward = 0.0"):
+        L.bound(6, 2, 20, 10.0, total_reward=0.0)
+    with pytest.raises(TypeError):
+        EULER(0.01)                             # keyword-only
+
+
+def test_euler_rejects_stage_dependent_rewards():
+    rng = np.random.default_rng(1)
+    mdp = EpisodicMDP(rng.dirichlet(np.ones(3), size=(3, 2)), rng.random((4, 3, 2)), 4, np.full(3, 1 / 3))
+    with pytest.raises(ValueError, match="EULER.*HOM.*stage-dependent R"):
+        run(EULER(), mdp, 2, seeds=[0], progress=False)
+
+
+@pytest.mark.parametrize("bs", [1.0, 0.05, 0.0])
+def test_compiled_plan_equals_plain_twin(bs):
+    """``euler_plan`` (loops, inline bonus helper) against ``euler_plan_ref`` (vectorised)
+    on random counts with unvisited pairs and random rewards."""
+    from mdptheory.learners.euler import euler_plan, euler_plan_ref
+    rng = np.random.default_rng(11)
+    S, A, H = 5, 3, 4
+    Nsas = rng.integers(0, 4, size=(S, A, S)) * (rng.random((S, A, S)) < 0.6)
+    Nsas[2, 1] = 0
+    N = Nsas.sum(axis=2)
+    Rsum = rng.random((S, A)) * N
+    R2sum = Rsum * rng.random((S, A))
+    L = 4.0
+    Vup, Vlo, pi = np.empty((H + 1, S)), np.empty((H + 1, S)), np.empty((H, S), dtype=np.int64)
+    euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi)
+    Vu, Vl, pr = euler_plan_ref(N, Nsas, Rsum, R2sum, H, L, bs)
+    np.testing.assert_allclose(Vup, Vu, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(Vlo, Vl, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(pi, pr)
+    assert np.all(Vlo <= Vup)
+    if bs < 1:
+        assert np.ptp(Vlo) > 0                  # the lower recursion is exercised

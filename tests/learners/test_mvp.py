@@ -1,6 +1,7 @@
 """MVP (Zhang, Ji & Du 2021; Zhang, Chen, Lee & Du 2024): compiled loop == plain-Python
 reference step for step; bonus / batch / trigger rules against values computed here from the
-paper's formulas; RiverSwim regret below uniform random with a sub-linear last decade."""
+paper's formulas; the compiled plan against its vectorised twin (RiverSwim regret:
+tests/regret/test_riverswim_regret.py)."""
 
 import math
 
@@ -9,40 +10,47 @@ import pytest
 
 from mdptheory.core import EpisodicMDP
 from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import MVP, UniformRandom, VarianceMVP
+from mdptheory.learners import MVP, VarianceMVP
+from mdptheory.learners.mvp import mvp_plan, mvp_plan_ref
 from mdptheory.regret.engine import run
-
-
-def _last_decade_exponent(cum):
-    k = np.arange(1, cum.size + 1)
-    sel = k >= cum.size // 10
-    return np.polyfit(np.log(k[sel]), np.log(cum[sel]), 1)[0]
-
-
-def _random_mdp(S=4, A=3, H=5, seed=0, stage=False, scale=1.0, noise="deterministic"):
-    rng = np.random.default_rng(seed)
-    shape = (H, S, A) if stage else (S, A)
-    P = rng.dirichlet(np.ones(S), size=shape)
-    R = rng.random(shape) * scale
-    return EpisodicMDP(P, R, H, np.full(S, 1.0 / S), reward_noise=noise)
 
 
 @pytest.mark.parametrize("variant,stage,bs", [("2021", False, 0.05), ("2021", False, 1.0),
                                               ("2024", True, 0.002), ("2024", False, 0.002)])
-def test_compiled_equals_reference_step_for_step(variant, stage, bs):
+def test_compiled_equals_reference_step_for_step(variant, stage, bs, random_episodic):
     H = 5
     if variant == "2021":
-        mdp = _random_mdp(H=H, stage=stage, scale=1.0 / H)
-        L = MVP(variant, bonus_scale=bs)
+        mdp = random_episodic(4, 3, H, stage=stage, reward_scale=1.0 / H)
     else:
-        mdp = _random_mdp(H=H, stage=stage, noise="bernoulli")
-        L = MVP(variant, bonus_scale=bs)
+        mdp = random_episodic(4, 3, H, stage=stage, noise="bernoulli")
+    L = MVP(variant, bonus_scale=bs)
     a = run(L, mdp, 300, seeds=[7], backend="python", progress=False)
     b = run(L, mdp, 300, seeds=[7], backend="compiled", progress=False)
     np.testing.assert_array_equal(a.returns, b.returns)
     np.testing.assert_allclose(a.pseudo_regret, b.pseudo_regret, rtol=0, atol=1e-12)
     if bs < 1:
         assert np.ptp(a.pseudo_regret) > 0  # the policy actually changed during the run
+
+
+@pytest.mark.parametrize("Hm,reward_var", [(1, 1), (1, 0), (5, 1), (5, 0)])
+def test_compiled_plan_equals_vectorised_twin(Hm, reward_var):
+    """mvp_plan (one (h, s, a) at a time) == mvp_plan_ref (numpy over (s, a)) on random
+    models, including never-visited pairs (n = 0, uniform P^) and the cap G."""
+    rng = np.random.default_rng(Hm + 10 * reward_var)
+    H, S, A, G = 5, 4, 3, 5.0
+    n = rng.integers(0, 9, size=(Hm, S, A))
+    rhat = rng.uniform(size=(Hm, S, A))
+    sighat = rhat ** 2 + rng.uniform(0, 0.2, size=(Hm, S, A))
+    Phat = rng.dirichlet(np.ones(S), size=(Hm, S, A))
+    Phat[n == 0] = 1.0 / S
+    out = []
+    for plan in (mvp_plan, mvp_plan_ref):
+        Q, V = np.full((H, S, A), np.nan), np.full((H + 1, S), np.nan)
+        plan(Q, V, n, rhat, sighat, Phat, G, 0.01, 460 / 9, 2 * math.sqrt(2), 544 / 9, 3.0, reward_var)
+        out.append((Q, V))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-13, atol=1e-13)
+    assert np.all(out[0][0] <= G) and np.any(out[0][0] < G) and np.any(out[0][0] == G)
 
 
 def test_bonus_and_plan_match_paper_formula():
@@ -77,11 +85,11 @@ def test_bonus_and_plan_match_paper_formula():
     np.testing.assert_allclose(L2._Phat[0, 0, 0], [0.5, 0.5])
 
 
-def test_replans_at_most_doubling_count():
+def test_replans_at_most_doubling_count(random_episodic):
     """Lemma (both papers): each counter triggers at most floor(log2 N)+1 times, so the number
     of replans is at most SA(log2(KH)+1) (homogeneous) and SAH(log2 K+1) (stage-dependent)."""
     H, K = 5, 400
-    mdp = _random_mdp(H=H, scale=1.0 / H)
+    mdp = random_episodic(4, 3, H, reward_scale=1.0 / H)
     for variant in ("2021", "2024"):
         L = MVP(variant, bonus_scale=0.05)
         run(L, mdp, K, seeds=[1], backend="python", progress=False)
@@ -111,25 +119,13 @@ def test_bound_shapes():
     assert float(b24) <= 20 * 10  # min{., HK}
 
 
-def test_riverswim_regret_sublinear_and_below_uniform():
-    """RiverSwim n=6, H=20, rewards divided by H (N2), K=2e4, two seeds, bonus_scale=0.02
-    (theory constants are still in their exploration phase at this K; see proofs_notes)."""
-    H = 20
-    base = riverswim(6, horizon=H)
-    mdp = base.replace(R=np.asarray(base.R) / H)
-    K = 20_000
-    uni = run(UniformRandom(), mdp, K, seeds=[0], progress=False).pseudo_regret.sum()
-    tr = run(MVP(bonus_scale=0.02), mdp, K, seeds=[0, 1], progress=False)
-    cum = np.cumsum(tr.pseudo_regret, axis=1)
-    for c in cum:
-        assert c[-1] < uni
-        assert _last_decade_exponent(c) < 0.8
-
-
 @pytest.mark.parametrize("variant", ["2021", "2024"])
-def test_serial_equals_parallel_and_rerun(variant):
+def test_serial_equals_parallel_and_rerun(variant, random_episodic):
     H = 4
-    mdp = _random_mdp(H=H, scale=1.0 / H) if variant == "2021" else _random_mdp(H=H, stage=True, noise="bernoulli")
+    if variant == "2021":
+        mdp = random_episodic(4, 3, H, reward_scale=1.0 / H)
+    else:
+        mdp = random_episodic(4, 3, H, stage=True, noise="bernoulli")
     L = MVP(variant, bonus_scale=0.01)
     one = run(L, mdp, 150, seeds=[0, 3, 4], workers=1, progress=False)
     two = run(L, mdp, 150, seeds=[0, 3, 4], workers=2, progress=False)
@@ -140,9 +136,9 @@ def test_serial_equals_parallel_and_rerun(variant):
     assert not np.array_equal(one.returns[0], one.returns[1])
 
 
-def test_normalisation_error_names_the_total():
+def test_normalisation_error_names_the_total(random_episodic):
     # N2 with total reward 4 * 0.5 = 2 > 1: the message gives the maximal episode total
-    mdp = _random_mdp(H=4).replace(R=np.full((4, 3), 0.5))
+    mdp = random_episodic(4, 3, 4).replace(R=np.full((4, 3), 0.5))
     with pytest.raises(ValueError, match=r"N2.*total reward of 2\.0 > 1.*H = 4"):
         run(MVP(), mdp, 2, seeds=1)
     # the exact almost-sure total, not H * max r: a reward of 1 reachable once per episode is N2
@@ -153,15 +149,22 @@ def test_normalisation_error_names_the_total():
     run(MVP(), EpisodicMDP(P, R, 5, 0), 3, seeds=1, progress=False)
     # N3 (2024): totals above H are rejected
     with pytest.raises(ValueError, match=r"N3.*> 4"):
-        run(MVP("2024"), _random_mdp(H=4).replace(R=np.full((4, 3), 1.5)), 2, seeds=1)
+        run(MVP("2024"), random_episodic(4, 3, 4).replace(R=np.full((4, 3), 1.5)), 2, seeds=1)
     with pytest.raises(ValueError, match="normalization.*'N1'"):
         MVP(normalization="N1")
     with pytest.raises(ValueError, match="reward_bonus.*'x'"):
         MVP(reward_bonus="x")
     with pytest.raises(ValueError, match="model_batch.*'x'"):
         MVP(model_batch="x")
-    with pytest.raises(ValueError, match="stationary.*1"):
+    with pytest.raises(TypeError, match="stationary.*1"):
         MVP(stationary=1)
+    with pytest.raises(TypeError, match="delta"):
+        MVP(delta=True)
+    with pytest.raises(TypeError, match="bonus_scale"):
+        MVP(bonus_scale="1")
+    MVP(bonus_scale=0)                         # zero switches the bonus off
+    with pytest.raises(TypeError):
+        MVP("2021", 0.01)                      # everything but the variant is keyword-only
 
 
 def test_bound_uses_the_learner_delta_by_default():
@@ -182,7 +185,7 @@ def test_stationary_mvp_rejects_stage_dependent_mdp(make):
     P = rng.dirichlet(np.ones(S), size=(H, S, A))
     R = rng.uniform(size=(H, S, A)) / H
     mdp = EpisodicMDP(P, R, H, 0)
-    with pytest.raises(ValueError, match=r"stationary=True\) pools counts over stages"):
+    with pytest.raises(ValueError, match=r"assumes a time-homogeneous P and R \(HOM\)"):
         run(make(), mdp, 5, 1, progress=False)
     tr = run(MVP("2021", stationary=False), mdp, 5, 1, progress=False)
     assert tr.pseudo_regret.shape == (1, 5)

@@ -100,14 +100,24 @@ def test_optq_bound_and_errors():
 def test_optq_rejects_bad_input_naming_the_value():
     with pytest.raises(ValueError, match="delta.*0"):
         OptimisticQLearning(delta=0)
-    with pytest.raises(ValueError, match="delta.*True"):
+    with pytest.raises(TypeError, match="delta.*True"):
         OptimisticQLearning(delta=True)
     with pytest.raises(ValueError, match="c2.*nan"):
         OptimisticQLearning(c2=float("nan"))
-    with pytest.raises(ValueError, match="bonus_scale.*'1'"):
+    with pytest.raises(TypeError, match="bonus_scale.*'1'"):
         OptimisticQLearning(bonus_scale="1")
+    with pytest.raises(TypeError, match="c.*True"):
+        OptimisticQLearning(c=True)
     with pytest.raises(ValueError, match="cap.*'x'"):
         OptimisticQLearning(cap="x")
+    with pytest.raises(TypeError):
+        OptimisticQLearning("hoeffding", 0.1)   # everything but the variant is keyword-only
+
+
+def test_optq_defaults():
+    L = OptimisticQLearning()
+    assert (L.bonus, L.delta, L.c, L.c1, L.c2, L.bonus_scale, L.cap) == ("hoeffding", 0.01, 1.0, 1.0, 1.0, 1.0, "H")
+    assert OptimisticQLearning(bonus_scale=0).bonus_scale == 0.0
 
 
 def test_optq_checks_n1_against_the_mdp():
@@ -141,12 +151,14 @@ def test_first_bernstein_update_by_hand():
 
 
 def test_weights_helpers_validate_input():
-    with pytest.raises(ValueError, match="t must be an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match="t = -1 must be >= 0"):
         learning_rate_weights(3, -1)
-    with pytest.raises(ValueError, match="t must be an integer >= 0, got 2.5"):
+    with pytest.raises(TypeError, match="t must be an integer, got 2.5"):
         learning_rate_weights(3, 2.5)
-    with pytest.raises(ValueError, match="H must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="H = 0 must be >= 1"):
         learning_rate_weights(0, 3)
+    with pytest.raises(TypeError, match="H must be an integer, got True"):
+        learning_rate(True, 2)
     with pytest.raises(ValueError, match="visit counts t must be >= 1"):
         learning_rate(3, 0)
     assert learning_rate_weights(4, 0).tolist() == [1.0]     # alpha_0^0 = empty product

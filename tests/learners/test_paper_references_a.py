@@ -1,8 +1,7 @@
 """Independent plain-Python references for the part-A learners (UCBVI-CH/BF, optimistic
 Q-learning with Hoeffding/Bernstein bonuses, MVP 2021/2024, VarianceMVP and
-ReferenceCappedDoubling), written here from the papers' pseudo-code
-(``/work/shared/papers/regret_algorithms.md`` sections 1, 2, 3, 4 and
-``docs/learner_protocol.md`` for the random-number order).
+ReferenceCappedDoubling), written here from the papers' pseudo-code (the algorithm boxes in
+``proofs_notes/<learner>.md``) and ``docs/learner_protocol.md`` for the random-number order.
 
 Nothing here calls package learner, planner or sampler code: the references keep their own
 dictionaries / per-(h, s, a) sample lists, compute empirical variances with the two-pass

@@ -19,8 +19,8 @@ def mdp_small(seed=0, S=3, A=2, H=4, noise="bernoulli"):
 @pytest.mark.parametrize("alpha0", [1.0, 0.2])
 def test_compiled_equals_python(alpha0):
     mdp = mdp_small(seed=1)
-    a = run(PSRL(alpha0), mdp, 200, [0, 3], backend="compiled")
-    b = run(PSRL(alpha0), mdp, 200, [0, 3], backend="python")
+    a = run(PSRL(alpha0=alpha0), mdp, 200, [0, 3], backend="compiled")
+    b = run(PSRL(alpha0=alpha0), mdp, 200, [0, 3], backend="python")
     assert np.array_equal(a.returns, b.returns)
     np.testing.assert_allclose(a.pseudo_regret, b.pseudo_regret, rtol=0, atol=1e-10)
 
@@ -54,12 +54,41 @@ def test_psrl_learns():
 
 
 def test_psrl_errors_and_bound():
-    with pytest.raises(ValueError, match="alpha0"):
+    with pytest.raises(ValueError, match="alpha0 = 0.0 must be > 0"):
         PSRL(alpha0=0)
+    with pytest.raises(TypeError, match="alpha0.*True"):
+        PSRL(alpha0=True)
+    with pytest.raises(TypeError, match="delta.*'0.1'"):
+        PSRL(delta="0.1")
+    with pytest.raises(TypeError):
+        PSRL(1.0)                               # keyword-only
+    assert (PSRL().alpha0, PSRL().delta) == (1.0, 0.01)
     rng = np.random.default_rng(0)
     stage = m.EpisodicMDP(rng.dirichlet(np.ones(3), size=(4, 3, 2)), rng.uniform(size=(3, 2)), 4, 0)
-    with pytest.raises(ValueError, match="stationary"):
+    with pytest.raises(ValueError, match="HOM"):
         run(PSRL(), stage, 3, 1)
+    stage_r = m.EpisodicMDP(rng.dirichlet(np.ones(3), size=(3, 2)), rng.uniform(size=(4, 3, 2)), 4, 0)
+    with pytest.raises(ValueError, match="HOM.*stage-dependent R"):
+        run(PSRL(), stage_r, 3, 1)
     b = PSRL().bound(3, 2, 4, 100)
     assert b.holds_with_probability is None and float(b) == pytest.approx(
         4 * 3 * np.sqrt(2 * 400 * np.log(3 * 2 * 400)))
+
+
+@pytest.mark.parametrize("S", [3, 11])
+def test_compiled_sampler_equals_plain_twin(S):
+    """``psrl_sample_model`` (scalar gamma draws) and ``psrl_sample_model_ref`` (one
+    vectorised draw) consume the same stream and give the same model."""
+    from mdptheory.learners.psrl import psrl_sample_model, psrl_sample_model_ref
+    A = 2
+    rng = np.random.default_rng(5)
+    N = rng.integers(0, 6, size=(S, A, S)).astype(float)
+    succ = rng.integers(0, 4, size=(S, A)).astype(float)
+    fail = rng.integers(0, 4, size=(S, A)).astype(float)
+    r1, r2 = np.random.default_rng(9), np.random.default_rng(9)
+    Pt, Rt = psrl_sample_model_ref(r1, N, succ, fail, 0.4)
+    Pc, Rc = np.empty((S, A, S)), np.empty((S, A))
+    psrl_sample_model(r2, N, succ, fail, 0.4, Pc, Rc)
+    np.testing.assert_allclose(Pc, Pt, rtol=1e-14, atol=0)   # sums in another order for S >= 8
+    np.testing.assert_array_equal(Rc, Rt)
+    assert r1.random() == r2.random()                          # same number of draws

@@ -1,34 +1,19 @@
 """Q-EarlySettled-Advantage (Li, Shi, Chen, Gu & Chi 2021): compiled == reference; the three
 bugs of a public implementation are absent (LCB subtracts its bonus, Q^LCB not in the final
-min, settle flag per (h, s)); optimism / pessimism in theory mode; RiverSwim regret."""
+min, settle flag per (h, s)); optimism / pessimism in theory mode (RiverSwim regret: tests/regret/test_riverswim_regret.py)."""
 
 import numpy as np
 import pytest
 
-from mdptheory.core import EpisodicMDP
-from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import QEarlySettledAdvantage, UniformRandom
+from mdptheory.learners import QEarlySettledAdvantage
 from mdptheory.regret.engine import run
 from mdptheory.solvers import solve
 
 
-def _last_decade_exponent(cum):
-    k = np.arange(1, cum.size + 1)
-    sel = k >= cum.size // 10
-    return np.polyfit(np.log(k[sel]), np.log(cum[sel]), 1)[0]
-
-
-def _small(seed=0, H=4, stage=False, noise="deterministic"):
-    rng = np.random.default_rng(seed)
-    shape = (H, 3, 2) if stage else (3, 2)
-    P = rng.dirichlet(np.ones(3), size=shape)
-    return EpisodicMDP(P, rng.random(shape), H, np.full(3, 1 / 3), reward_noise=noise)
-
-
 @pytest.mark.parametrize("stage,noise,bs", [(False, "bernoulli", 0.02), (True, "deterministic", 0.02),
                                             (False, "deterministic", 1.0)])
-def test_compiled_equals_reference_step_for_step(stage, noise, bs):
-    mdp = _small(stage=stage, noise=noise)
+def test_compiled_equals_reference_step_for_step(stage, noise, bs, random_episodic):
+    mdp = random_episodic(stage=stage, noise=noise)
     L = QEarlySettledAdvantage(bonus_scale=bs)
     a = run(L, mdp, 400, seeds=[9], backend="python", progress=False)
     b = run(L, mdp, 400, seeds=[9], backend="compiled", progress=False)
@@ -54,10 +39,10 @@ def _drive(L, mdp, K, seed=0):
         L.end_episode()
 
 
-def test_upper_and_lower_bounds_sandwich_optimum_theory_mode():
+def test_upper_and_lower_bounds_sandwich_optimum_theory_mode(random_episodic):
     """Bug 1 (LCB adding its bonus) breaks V^LCB <= V*; bug 2 (Q^LCB in the min) breaks
     Q >= Q*. In theory mode both inequalities hold (w.h.p.) against backward induction."""
-    mdp = _small(seed=4, H=3)
+    mdp = random_episodic(H=3, seed=4)
     L = QEarlySettledAdvantage()
     _drive(L, mdp, 3000)
     sol = solve(mdp)
@@ -67,7 +52,7 @@ def test_upper_and_lower_bounds_sandwich_optimum_theory_mode():
     assert np.all(L._Vlcb[:-1] <= L._V[:-1] + 1e-9)
 
 
-def test_settle_flag_is_per_stage_and_state():
+def test_settle_flag_is_per_stage_and_state(random_episodic):
     """Bug 3: a settle at (h=0, s) must not block the final reference update of (h=1, s).
 
     State prepared by hand: (0, s) already settled, (1, s) not, V^LCB_1(s) so high that the
@@ -75,11 +60,12 @@ def test_settle_flag_is_per_stage_and_state():
     then be set to V_1(s) and settled; with one flag per state it would stay stale. (The
     compiled loop is checked against an independent reference and against each injected bug
     in tests/learners/test_paper_references_b.py.)"""
-    mdp = _small(seed=2, H=3)
+    mdp = random_episodic(H=3, seed=2)
     L = QEarlySettledAdvantage(bonus_scale=0.01, settle_threshold=1.0)
     L.prepare(mdp, 100)
     L.reset(mdp.S, mdp.A, mdp.H, np.random.default_rng(0))
     assert L._uref.shape == (mdp.H, mdp.S) and L._uref.all()
+    assert np.shares_memory(L._Qlcb, L._Q3) and np.all(L._Qlcb == 0) and np.all(L._QR == mdp.H)
     s = 1
     L._uref[0, s] = False                   # settled at stage 0 only
     L._Q[1, s, :] = 0.7                     # V_1(s) will be <= 0.7 after the update
@@ -98,21 +84,16 @@ def test_settle_flag_is_per_stage_and_state():
     assert L._V[1, s] < v_settled and L._VR[1, s] == v_settled
 
 
-def test_riverswim_regret_sublinear_and_below_uniform():
-    mdp = riverswim(6, horizon=20)
-    K = 20_000
-    uni = run(UniformRandom(), mdp, K, seeds=[0], progress=False).pseudo_regret.sum()
-    tr = run(QEarlySettledAdvantage(bonus_scale=0.02), mdp, K, seeds=[0, 1], progress=False)
-    for c in np.cumsum(tr.pseudo_regret, axis=1):
-        assert c[-1] < uni
-        assert _last_decade_exponent(c) < 0.8
-
-
 def test_needs_K_and_validates():
     L = QEarlySettledAdvantage()
     with pytest.raises(ValueError, match="prepare"):
         L.reset(3, 2, 4, np.random.default_rng(0))
     with pytest.raises(ValueError, match="c_b"):
         QEarlySettledAdvantage(c_b=-1)
+    with pytest.raises(TypeError, match="settle_threshold"):
+        QEarlySettledAdvantage(settle_threshold=False)
+    with pytest.raises(TypeError):
+        QEarlySettledAdvantage(0.01)                # keyword-only
+    QEarlySettledAdvantage(bonus_scale=0.0, c_b=0.0, settle_threshold=0.0)
     b = L.bound(6, 2, 20, np.array([1e3, 1e9]), 0.01)
     assert b.normalization == "N1" and np.all(np.diff(b.value) > 0)

@@ -1,29 +1,16 @@
 """ReferenceCappedDoubling (reconstruction of Zhou, Zhang & Du 2023's model-free algorithm):
-compiled == reference, the capped-doubling schedule fires exactly at counts 1, 2, 4, ... <= N_cap,
-RiverSwim regret."""
+compiled == teaching path, the capped-doubling schedule fires exactly at counts 1, 2, 4, ... <= N_cap
+(RiverSwim regret: tests/regret/test_riverswim_regret.py)."""
 
 import numpy as np
 
 from mdptheory.core import EpisodicMDP
-from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import ReferenceCappedDoubling, UCBAdvantage, UniformRandom
+from mdptheory.learners import ReferenceCappedDoubling, UCBAdvantage
 from mdptheory.regret.engine import run
 
 
-def _last_decade_exponent(cum):
-    k = np.arange(1, cum.size + 1)
-    sel = k >= cum.size // 10
-    return np.polyfit(np.log(k[sel]), np.log(cum[sel]), 1)[0]
-
-
-def _small(seed=1, H=4):
-    rng = np.random.default_rng(seed)
-    P = rng.dirichlet(np.ones(3), size=(3, 2))
-    return EpisodicMDP(P, rng.random((3, 2)), H, np.full(3, 1 / 3), reward_noise="bernoulli")
-
-
-def test_compiled_equals_reference_step_for_step():
-    mdp = _small()
+def test_compiled_equals_reference_step_for_step(random_episodic):
+    mdp = random_episodic(seed=1, noise="bernoulli")
     L = ReferenceCappedDoubling(bonus_scale=0.05, c4=1e-4)
     a = run(L, mdp, 400, seeds=[5], backend="python", progress=False)
     b = run(L, mdp, 400, seeds=[5], backend="compiled", progress=False)
@@ -32,11 +19,11 @@ def test_compiled_equals_reference_step_for_step():
     assert np.ptp(a.pseudo_regret) > 0
 
 
-def test_reference_updates_exactly_at_capped_powers_of_two():
+def test_reference_updates_exactly_at_capped_powers_of_two(random_episodic):
     """Drive the teaching path by hand and watch V^ref after every observation: it may change
     only when the visit count c of (h, s) is a power of two <= N_cap, it equals V_h(s) right
     after every such count, and it never changes once c > N_cap (the run exceeds the cap)."""
-    mdp = _small(seed=2, H=3)
+    mdp = random_episodic(H=3, seed=2, noise="bernoulli")
     L = ReferenceCappedDoubling(bonus_scale=0.05, c4=1e-2)
     L.prepare(mdp, 600)
     rng = np.random.default_rng(1)
@@ -68,8 +55,8 @@ def test_reference_updates_exactly_at_capped_powers_of_two():
     assert changed_late > 0                  # and the doubling really moved the reference
 
 
-def test_differs_from_ucb_advantage_only_through_reference():
-    mdp = _small(seed=3)
+def test_differs_from_ucb_advantage_only_through_reference(random_episodic):
+    mdp = random_episodic(seed=3, noise="bernoulli")
     A = ReferenceCappedDoubling(bonus_scale=0.05, c4=1e6)
     B = UCBAdvantage(bonus_scale=0.05, c4=1e6, beta=1.0)  # same N0, reference learned once
     for L in (A, B):
@@ -79,18 +66,8 @@ def test_differs_from_ucb_advantage_only_through_reference():
     assert not np.allclose(A._V, B._V)  # and the learned values differ
 
 
-def test_riverswim_regret_sublinear_and_below_uniform():
-    mdp = riverswim(6, horizon=20)
-    K = 20_000
-    uni = run(UniformRandom(), mdp, K, seeds=[0], progress=False).pseudo_regret.sum()
-    tr = run(ReferenceCappedDoubling(bonus_scale=0.02), mdp, K, seeds=[0, 1], progress=False)
-    for c in np.cumsum(tr.pseudo_regret, axis=1):
-        assert c[-1] < uni
-        assert _last_decade_exponent(c) < 0.8
-
-
-def test_reference_capped_doubling_serial_equals_parallel():
-    mdp = _small(seed=4)
+def test_reference_capped_doubling_serial_equals_parallel(random_episodic):
+    mdp = random_episodic(seed=4, noise="bernoulli")
     L = ReferenceCappedDoubling(bonus_scale=0.05, c4=1e-3)
     one = run(L, mdp, 200, seeds=[0, 1, 2], workers=1, progress=False)
     two = run(L, mdp, 200, seeds=[0, 1, 2], workers=2, progress=False)
@@ -110,6 +87,10 @@ def test_reference_capped_doubling_checks_n1_and_inputs():
         ReferenceCappedDoubling(delta=2)
     with pytest.raises(ValueError, match="beta"):
         ReferenceCappedDoubling(beta=0.0)
+    with pytest.raises(TypeError, match="beta"):
+        ReferenceCappedDoubling(beta=True)
+    with pytest.raises(TypeError):
+        ReferenceCappedDoubling(0.01)               # keyword-only
     with pytest.raises(ValueError, match="var_star"):
         ReferenceCappedDoubling().bound(3, 2, 3, 10, 0.1, var_star=-1.0)
     b = ReferenceCappedDoubling(delta=0.2).bound(3, 2, 3, np.array([10.0, 1e6]))

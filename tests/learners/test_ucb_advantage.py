@@ -1,30 +1,17 @@
 """UCB-Advantage (Zhang, Zhou & Ji 2020): stage schedule against the paper's recurrence,
-compiled == reference step for step, monotone Q, optimism in theory mode, RiverSwim regret."""
+compiled == teaching path step for step, monotone Q, optimism in theory mode (RiverSwim
+regret: tests/regret/test_riverswim_regret.py)."""
 
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from mdptheory.core import EpisodicMDP
 from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import UCBAdvantage, UniformRandom
+from mdptheory.learners import UCBAdvantage
 from mdptheory.learners.ucb_advantage import stage_ends
 from mdptheory.regret.engine import run
 from mdptheory.solvers import solve
-
-
-def _last_decade_exponent(cum):
-    k = np.arange(1, cum.size + 1)
-    sel = k >= cum.size // 10
-    return np.polyfit(np.log(k[sel]), np.log(cum[sel]), 1)[0]
-
-
-def _small(seed=0, H=4, stage=False, noise="deterministic"):
-    rng = np.random.default_rng(seed)
-    shape = (H, 3, 2) if stage else (3, 2)
-    P = rng.dirichlet(np.ones(3), size=shape)
-    return EpisodicMDP(P, rng.random(shape), H, np.full(3, 1 / 3), reward_noise=noise)
 
 
 @pytest.mark.parametrize("H", [1, 2, 3, 7, 20])
@@ -40,8 +27,8 @@ def test_stage_ends_match_recurrence(H):
 
 @pytest.mark.parametrize("stage,noise,bs", [(False, "deterministic", 0.05), (True, "bernoulli", 0.05),
                                             (False, "deterministic", 1.0)])
-def test_compiled_equals_reference_step_for_step(stage, noise, bs):
-    mdp = _small(stage=stage, noise=noise)
+def test_compiled_equals_reference_step_for_step(stage, noise, bs, random_episodic):
+    mdp = random_episodic(stage=stage, noise=noise)
     L = UCBAdvantage(bonus_scale=bs, c4=1e-6)  # tiny N0 so the reference is learned in the run
     a = run(L, mdp, 400, seeds=[3], backend="python", progress=False)
     b = run(L, mdp, 400, seeds=[3], backend="compiled", progress=False)
@@ -51,9 +38,9 @@ def test_compiled_equals_reference_step_for_step(stage, noise, bs):
         assert np.ptp(a.pseudo_regret) > 0
 
 
-def test_q_monotone_and_optimistic_in_theory_mode():
+def test_q_monotone_and_optimistic_in_theory_mode(random_episodic):
     """Q never increases (three-way min), and with the theory bonus Q >= Q* (optimism)."""
-    mdp = _small(seed=4, H=3)
+    mdp = random_episodic(H=3, seed=4)
     L = UCBAdvantage()
     L.prepare(mdp, 2000)
     rng = np.random.default_rng(0)
@@ -77,14 +64,30 @@ def test_q_monotone_and_optimistic_in_theory_mode():
     assert np.any(L._Q < np.arange(mdp.H, 0, -1)[:, None, None])  # something was learned
 
 
-def test_riverswim_regret_sublinear_and_below_uniform():
-    mdp = riverswim(6, horizon=20)
-    K = 20_000
-    uni = run(UniformRandom(), mdp, K, seeds=[0], progress=False).pseudo_regret.sum()
-    tr = run(UCBAdvantage(bonus_scale=0.02), mdp, K, seeds=[0, 1], progress=False)
-    for c in np.cumsum(tr.pseudo_regret, axis=1):
-        assert c[-1] < uni
-        assert _last_decade_exponent(c) < 0.8
+def test_teaching_path_updates_q_only_at_stage_ends(random_episodic):
+    """The teaching path takes its schedule from stage_ends (grown on demand, here without
+    prepare()); Q_h(s, a) may change only when the count of (h, s, a) is a stage end."""
+    mdp = random_episodic(H=3, seed=5)
+    L = UCBAdvantage(bonus_scale=0.05, c4=1e-6)
+    rng = np.random.default_rng(2)
+    L.reset(mdp.S, mdp.A, mdp.H, rng)
+    P, R = np.asarray(mdp.P), np.asarray(mdp.R)
+    ends = set(stage_ends(mdp.H, 10 ** 5))
+    changed_at = set()
+    for k in range(1500):
+        L.begin_episode(k)
+        s = int(rng.integers(3))
+        for h in range(mdp.H):
+            a = L.act(h, s)
+            s2 = int(rng.choice(3, p=P[s, a]))
+            before = L._Q[h, s, a]
+            L.observe(h, s, a, R[s, a], s2)
+            if L._Q[h, s, a] != before:
+                changed_at.add(int(L._n[h, s, a]))
+            s = s2
+        L.end_episode()
+    assert changed_at and changed_at <= ends
+    assert L._n.max() > 2 * mdp.H            # the schedule was grown past its first stages
 
 
 def test_validation_and_bound():
@@ -92,6 +95,19 @@ def test_validation_and_bound():
         UCBAdvantage(delta=0)
     with pytest.raises(ValueError, match="beta"):
         UCBAdvantage(beta=0.0)
+    with pytest.raises(TypeError, match="delta"):
+        UCBAdvantage(delta=True)
+    with pytest.raises(TypeError, match="c1"):
+        UCBAdvantage(c1="1")
+    with pytest.raises(ValueError, match="c4"):
+        UCBAdvantage(c4=-1.0)
+    with pytest.raises(TypeError):
+        UCBAdvantage(0.01)                          # keyword-only
+    UCBAdvantage(bonus_scale=0, c1=0, c2=0, c3=0)   # zero switches a term off
+    with pytest.raises(ValueError, match="K"):
+        UCBAdvantage().bound(6, 2, 20, 0.5)
+    with pytest.raises(TypeError, match="S"):
+        UCBAdvantage().bound(6.0, 2, 20, 10)
     with pytest.raises(ValueError, match="N1"):
         run(UCBAdvantage(), riverswim(6, horizon=5, large_reward=2.0), 2, seeds=1)
     b = UCBAdvantage().bound(6, 2, 20, np.array([1e2, 1e8]), 0.01)

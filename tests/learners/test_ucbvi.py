@@ -119,19 +119,33 @@ def test_ucbvi_learns_with_tuned_bonus():
 def test_ucbvi_rejects_bad_input():
     with pytest.raises(ValueError, match="bonus.*'foo'"):
         UCBVI("foo")
-    with pytest.raises(ValueError, match="bonus_scale.*0"):
-        UCBVI(bonus_scale=0)
-    with pytest.raises(ValueError, match="bonus_scale.*True"):
+    with pytest.raises(ValueError, match="bonus_scale.*-0.5"):
+        UCBVI(bonus_scale=-0.5)
+    with pytest.raises(TypeError, match="bonus_scale.*True"):
         UCBVI(bonus_scale=True)
     with pytest.raises(ValueError, match="delta.*1.5"):
         UCBVI(delta=1.5)
+    with pytest.raises(TypeError, match="delta.*True"):
+        UCBVI(delta=True)
     with pytest.raises(ValueError, match="cap.*'x'"):
         UCBVI(cap="x")
+    with pytest.raises(TypeError):
+        UCBVI("hoeffding", 0.1)                 # everything but the variant is keyword-only
     rng = np.random.default_rng(0)
     P = rng.dirichlet(np.ones(3), size=(4, 3, 2))
     stage = m.EpisodicMDP(P, rng.uniform(size=(3, 2)), 4, 0)
     with pytest.raises(ValueError, match="HOM"):
         run(UCBVI(), stage, 5, 1)
+
+
+def test_ucbvi_defaults_and_zero_bonus():
+    L = UCBVI()
+    assert (L.bonus, L.delta, L.bonus_scale, L.cap) == ("bernstein", 0.01, 1.0, "H")
+    assert UCBVI(bonus_scale=0).bonus_scale == 0.0          # no bonus: plan on the empirical model
+    mdp = mdp_small(seed=1)
+    a = run(UCBVI("hoeffding", bonus_scale=0.0), mdp, 50, [0], backend="compiled")
+    b = run(UCBVI("hoeffding", bonus_scale=0.0), mdp, 50, [0], backend="python")
+    assert np.array_equal(a.returns, b.returns)
 
 
 def test_ucbvi_checks_n1_against_the_mdp():
@@ -185,3 +199,44 @@ def test_last_stage_bernstein_bonus_has_the_final_state_term():
                 below |= fresh < H
         np.testing.assert_allclose(lrn._Q[H - 1], running, rtol=0, atol=1e-12)
     assert below                                               # the formula is exercised below the cap
+
+
+@pytest.mark.parametrize("bonus", ["hoeffding", "bernstein"])
+@pytest.mark.parametrize("cap", ["H", "remaining"])
+def test_compiled_plan_equals_plain_twin(bonus, cap):
+    """``ucbvi_plan`` (loops over observed successors, in place) against ``ucbvi_plan_ref``
+    (vectorised numpy) on random counts, stage-dependent known rewards and a previous Q."""
+    from mdptheory.learners.ucbvi import ucbvi_plan, ucbvi_plan_ref
+    rng = np.random.default_rng(7)
+    S, A, H = 5, 3, 4
+    N = rng.integers(0, 4, size=(S, A, S)) * (rng.random((S, A, S)) < 0.6)
+    N[0, 0] = 0                                              # an unvisited pair
+    N = N.astype(float)
+    n = N.sum(axis=2)
+    m = rng.integers(0, 5, size=(H + 1, S)).astype(float)
+    Rk = rng.random((H, S, A))
+    L = 3.0
+    c3 = 1e4 * H ** 3 * S ** 2 * A * L ** 2 * 1e-7           # small enough that min(c3/m, H^2) switches
+    Qprev = np.full((H, S, A), float(H)) if cap == "H" else np.repeat(
+        (H - np.arange(H, dtype=float))[:, None, None], S * A, axis=1).reshape(H, S, A)
+    Qprev = Qprev - 0.3 * rng.random((H, S, A))             # the running min binds somewhere
+    succ = np.zeros((S, A, S), dtype=np.int64)
+    nsucc = np.zeros((S, A), dtype=np.int64)
+    for x in range(S):
+        for a in range(A):
+            ys = np.flatnonzero(N[x, a])[::-1]               # any order of the observed successors
+            succ[x, a, :ys.size] = ys
+            nsucc[x, a] = ys.size
+    ref = ucbvi_plan_ref(N, n, m, Rk, H, bonus, 0.01, L, c3, Qprev, cap)
+    Qp = Qprev.copy()
+    Q, V, pi = np.empty((H, S, A)), np.empty((H + 1, S)), np.empty((H, S), dtype=np.int64)
+    ucbvi_plan(N, n, m, Rk, H, {"hoeffding": 0, "bernstein": 1}[bonus], 0.01, L, c3,
+               {"H": 0, "remaining": 1}[cap], succ, nsucc, Qp, Q, V, pi)
+    np.testing.assert_allclose(Q, ref.Q, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(V, ref.V, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(Qp, Q)                     # Qprev <- Q
+    np.testing.assert_array_equal(pi, ref.pi)
+    vis = n > 0
+    caps = np.full(H, float(H)) if cap == "H" else H - np.arange(H, dtype=float)
+    assert np.all(Q[:, ~vis] == caps[:, None])               # unvisited: the cap
+    assert np.any(Q[:, vis] == Qprev[:, vis]) and np.any(Q[:, vis] < Qprev[:, vis] - 1e-9)

@@ -1,15 +1,14 @@
 """VarianceMVP (Zhou, Zhang & Du, ICML 2023; reconstruction on MVP-2021): compiled == reference,
 coincidence with MVP(2021, variance bonus), and the best-of-both-worlds behaviour in theory
 mode: regret stops growing on a deterministic MDP while UCBVI-CH keeps growing; on the
-stochastic twin (same graph) both keep growing."""
+stochastic twin (same graph) both keep growing (RiverSwim regret:
+tests/regret/test_riverswim_regret.py)."""
 
 import numpy as np
 import pytest
 
-from mdptheory.core import EpisodicMDP
 from mdptheory.envs.deterministic import deterministic, stochastic_twin
-from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import MVP, UCBVI, UniformRandom, VarianceMVP
+from mdptheory.learners import MVP, UCBVI, VarianceMVP
 from mdptheory.regret.engine import run
 
 
@@ -19,14 +18,17 @@ def _last_decade_exponent(cum):
     return np.polyfit(np.log(k[sel]), np.log(cum[sel]), 1)[0]
 
 
-def _small(seed=3, H=5):
-    rng = np.random.default_rng(seed)
-    P = rng.dirichlet(np.ones(4), size=(4, 3))
-    return EpisodicMDP(P, rng.random((4, 3)) / H, H, 0)
+@pytest.fixture
+def small_n2(random_episodic):
+    """A 4-state, 3-action model, H = 5, start in state 0, rewards / H (total <= 1: N2)."""
+    def make(seed):
+        mdp = random_episodic(4, 3, 5, seed, initial=0)
+        return mdp.replace(R=np.asarray(mdp.R) / mdp.H)
+    return make
 
 
-def test_compiled_equals_reference_step_for_step():
-    mdp = _small()
+def test_compiled_equals_reference_step_for_step(small_n2):
+    mdp = small_n2(3)
     L = VarianceMVP(bonus_scale=0.03)
     a = run(L, mdp, 300, seeds=[11], backend="python", progress=False)
     b = run(L, mdp, 300, seeds=[11], backend="compiled", progress=False)
@@ -35,8 +37,8 @@ def test_compiled_equals_reference_step_for_step():
     assert np.ptp(a.pseudo_regret) > 0
 
 
-def test_same_trajectory_as_mvp_2021_variance_bonus():
-    mdp = _small(seed=5)
+def test_same_trajectory_as_mvp_2021_variance_bonus(small_n2):
+    mdp = small_n2(5)
     a = run(VarianceMVP(bonus_scale=0.05), mdp, 400, seeds=[2], progress=False)
     b = run(MVP("2021", bonus_scale=0.05, reward_bonus="variance"), mdp, 400, seeds=[2], progress=False)
     np.testing.assert_array_equal(a.pseudo_regret, b.pseudo_regret)
@@ -51,6 +53,12 @@ def test_bound_deterministic_is_k_independent_up_to_log():
     assert worst.leading[1] / worst.leading[0] > 30  # sqrt(1000) growth times log
     with pytest.raises(ValueError, match="var_star"):
         L.bound(5, 3, 5, 10, 0.01, var_star=-1.0)
+    with pytest.raises(ValueError, match="var_sigma"):
+        L.bound(5, 3, 5, 10, 0.01, var_sigma=-0.5)
+    with pytest.raises(TypeError, match="var_star"):
+        L.bound(5, 3, 5, 10, 0.01, var_star=True)
+    with pytest.raises(TypeError):
+        VarianceMVP(0.01)                           # keyword-only
 
 
 def test_best_of_both_worlds_theory_mode():
@@ -74,20 +82,8 @@ def test_best_of_both_worlds_theory_mode():
     assert exps["twin", "ucbvi"] >= 0.4, exps
 
 
-def test_riverswim_regret_sublinear_and_below_uniform():
-    H = 20
-    base = riverswim(6, horizon=H)
-    mdp = base.replace(R=np.asarray(base.R) / H)
-    K = 20_000
-    uni = run(UniformRandom(), mdp, K, seeds=[0], progress=False).pseudo_regret.sum()
-    tr = run(VarianceMVP(bonus_scale=0.02), mdp, K, seeds=[0, 1], progress=False)
-    for c in np.cumsum(tr.pseudo_regret, axis=1):
-        assert c[-1] < uni
-        assert _last_decade_exponent(c) < 0.8
-
-
-def test_serial_equals_parallel_and_normalisation():
-    mdp = _small(seed=6)
+def test_serial_equals_parallel_and_normalisation(small_n2):
+    mdp = small_n2(6)
     L = VarianceMVP(bonus_scale=0.03)
     one = run(L, mdp, 150, seeds=[0, 1, 2], workers=1, progress=False)
     two = run(L, mdp, 150, seeds=[0, 1, 2], workers=2, progress=False)

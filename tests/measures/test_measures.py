@@ -427,6 +427,30 @@ def test_stationary_distribution_input_errors():
         ms.stationary_distribution(mdp, pi, initial=[1.0, 0.0])
 
 
+def test_stationary_distribution_of_a_chain_matrix():
+    """The chain may be given directly (dense or sparse); same answer as from (mdp, policy)."""
+    import scipy.sparse as sps
+
+    mdp = riverswim(5, gamma=0.9)
+    right = np.ones(5, dtype=np.int64)
+    M = ms.policy_chain(mdp, right)
+    np.testing.assert_array_equal(ms.stationary_distribution(M, initial=mdp.initial),
+                                  ms.stationary_distribution(mdp, right))
+    # two closed classes, each a period-2 cycle: the Cesaro average puts 1/2 on each state
+    # of the class the chain starts in; from the default uniform start, 1/4 everywhere
+    P = np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=float)
+    np.testing.assert_allclose(ms.stationary_distribution(P, initial=[1, 0, 0, 0]), [0.5, 0.5, 0, 0], atol=1e-15)
+    np.testing.assert_allclose(ms.stationary_distribution(sps.csr_matrix(P)), [0.25] * 4, atol=1e-15)
+    with pytest.raises(ValueError, match="policy must be omitted"):
+        ms.stationary_distribution(P, right)
+    with pytest.raises(ValueError, match="policy is required"):
+        ms.stationary_distribution(mdp)
+    with pytest.raises(ValueError, match="sums to 0.5"):
+        ms.stationary_distribution([[0.5, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="shape"):
+        ms.stationary_distribution(np.ones((2, 3)) / 3)
+
+
 def test_bias_span_mdptoolbox_small():
     # optimal average-reward policy (1, 0): gain 35/9; h(0) - h(1) = 10 - 35/9 = 55/9
     assert ms.bias_span(mdptoolbox_small()) == pytest.approx(55 / 9, abs=1e-6)

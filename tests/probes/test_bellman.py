@@ -1,8 +1,9 @@
 """Tests of the policy-evaluation and optimality-operator probes (mdptheory.probes).
 
-Expected values come from closed forms (theory_probes.md §3.5, re-derived in
-proofs_notes/), from a second, independent computation (generalised symmetric eigenproblems
-with scipy.linalg.eigh, brute-force sampling, cvxpy for the LP), or from theorems.
+Expected values come from closed forms (derived in proofs_notes/tsitsiklis_van_roy.md and
+proofs_notes/bellman_completeness.md), from a second, independent computation (generalised
+symmetric eigenproblems with scipy.linalg.eigh, brute-force sampling, cvxpy for the LP), or
+from theorems.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Reference values for the Bellman-completeness probes derived by hand (issue 6).
+"""Reference values for the Bellman-completeness probes derived by hand.
 
 Every expected value here is a closed form worked out on paper (the derivations are in
 proofs_notes/tsitsiklis_van_roy.md and proofs_notes/bellman_completeness.md), or a second,

@@ -1,6 +1,6 @@
 """Fourier / influence / decision-tree probes: compiled kernels vs numpy twins, FWHT vs a
 dense Hadamard product (scipy.linalg.hadamard), closed forms from O'Donnell (2014), and the
-reference numbers of theory_probes.md §1.5 on the bit-string families."""
+reference numbers of proofs_notes/circuit_complexity.md §3 on the bit-string families."""
 
 from math import comb, pi, sqrt
 
@@ -19,15 +19,15 @@ from mdptheory.probes import (
     walsh_spectrum,
 )
 from mdptheory.probes.fourier import (
-    decision_tree_depth_reference,
+    decision_tree_depth_ref,
     fwht,
-    fwht_reference,
+    fwht_ref,
     influences,
-    influences_reference,
+    influences_ref,
     inverse_walsh,
     low_degree_error,
     sensitivity,
-    sensitivity_reference,
+    sensitivity_ref,
 )
 
 
@@ -56,7 +56,7 @@ def test_fwht_matches_dense_hadamard_and_twin(N, seed):
     np.testing.assert_allclose(walsh_spectrum(v), dense, atol=1e-12)
     a = v.copy()
     fwht(a)
-    np.testing.assert_allclose(a, fwht_reference(v), atol=1e-12)
+    np.testing.assert_allclose(a, fwht_ref(v), atol=1e-12)
     np.testing.assert_allclose(inverse_walsh(walsh_spectrum(v)), v, atol=1e-12)
     # Parseval
     assert np.sum(walsh_spectrum(v) ** 2) == pytest.approx(np.mean(v ** 2), rel=1e-12)
@@ -72,7 +72,7 @@ def test_fwht_equals_scipy_hadamard_every_N_up_to_10(N):
     a = v.copy()
     fwht(a)
     np.testing.assert_allclose(a, Hm @ v, rtol=0, atol=1e-11)
-    np.testing.assert_allclose(fwht_reference(v), Hm @ v, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(fwht_ref(v), Hm @ v, rtol=0, atol=1e-11)
     # a 0/1 input: integer sums, so the compiled transform is exact
     b = rng.integers(0, 2, 1 << N).astype(float)
     c = b.copy()
@@ -146,9 +146,9 @@ def test_influence_spectral_equals_direct(N, seed, boolean):
     rng = np.random.default_rng(seed)
     v = rng.integers(0, 2, 1 << N).astype(float) if boolean else rng.normal(size=1 << N)
     infl = influences(v)
-    np.testing.assert_allclose(infl, influences_reference(v), atol=1e-12)
+    np.testing.assert_allclose(infl, influences_ref(v), atol=1e-12)
     assert total_influence(v) == pytest.approx(infl.sum(), rel=1e-10, abs=1e-12)
-    assert sensitivity(v) == sensitivity_reference(v)
+    assert sensitivity(v) == sensitivity_ref(v)
 
 
 def test_influence_closed_forms():
@@ -174,9 +174,9 @@ def test_influence_closed_forms():
 def test_decision_tree_kernel_matches_reference(N, seed, density):
     rng = np.random.default_rng(seed)
     v = (rng.random(1 << N) < density).astype(float)
-    assert decision_tree_depth(v) == decision_tree_depth_reference(v)
+    assert decision_tree_depth(v) == decision_tree_depth_ref(v)
     w = rng.integers(0, 3, 1 << N).astype(float)  # real-valued, three levels
-    assert decision_tree_depth(w) == decision_tree_depth_reference(w)
+    assert decision_tree_depth(w) == decision_tree_depth_ref(w)
 
 
 def test_decision_tree_known_depths():
@@ -240,7 +240,7 @@ def test_uniform_low_degree_is_fourier_truncation(k):
 
 
 # ---------------------------------------------------------------------------------------
-# Reference values of theory_probes.md §1.5 on the families
+# Reference values (proofs_notes/circuit_complexity.md §3) on the families
 # ---------------------------------------------------------------------------------------
 
 def model_stats(f):
@@ -262,7 +262,7 @@ def test_model_low_degree_low_influence_uniformly_in_n(kind, n):
     deg, ratio, rdeg, rratio = model_stats(f)
     assert deg <= 3 and rdeg <= 3
     assert ratio <= 2 + 1e-12 and rratio <= 2 + 1e-12
-    # exact values of the notes' table: parity 2 / 2.00; thermometer 3 / 4/3
+    # exact values of the reference table: parity 2 / 2.00; thermometer 3 / 4/3
     if kind == "parity":
         assert (deg, rdeg) == (2, 2) and ratio == pytest.approx(2.0) and rratio == pytest.approx(2.0)
     else:

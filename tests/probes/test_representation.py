@@ -1,8 +1,8 @@
 """Capacity proxies (random ReLU features, trained MLP) and compare_representations.
 
 Independent sources: direct numpy least squares, finite differences, the explicit width-2
-ReLU construction of a threshold function (theory_probes.md §1.2 caveat 1), closed-form
-spectra of 1[|x| >= theta], and the reference table of §1.5 item 4."""
+ReLU construction of a threshold function (proofs_notes/circuit_complexity.md §7), closed-form
+spectra of 1[|x| >= theta], and the random-feature reference table (same page, §7)."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from mdptheory.probes import (
     random_feature_error,
     total_influence,
 )
-from mdptheory.probes.representation import _loss_grad, _shapes, signed_inputs
+from mdptheory.probes.mlp import _loss_grad, _shapes, signed_inputs
 
 
 
@@ -41,7 +41,7 @@ PAR = (PC10 % 2).astype(float)
 
 
 def test_random_features_ordering_local_maj_parity():
-    widths = (16, 32, 64, 128, 256, 512)  # every width >= 16 of the notes' grid (n = 10)
+    widths = (16, 32, 64, 128, 256, 512)  # every width >= 16 of the reference grid (n = 10)
     loc = random_feature_error(LOCAL, widths).relative_mse
     maj = random_feature_error(MAJ, widths).relative_mse
     par = random_feature_error(PAR, widths).relative_mse
@@ -49,11 +49,11 @@ def test_random_features_ordering_local_maj_parity():
 
 
 def test_random_features_match_reference_table():
-    # theory_probes.md §1.5 item 4 (n = 10, mean of 5 seeds; a different random draw)
+    # proofs_notes/circuit_complexity.md §7 (n = 10, mean of 5 seeds; a different random draw)
     widths = (2, 8, 32, 128)
     table = {"local": ([0.85, 0.72, 0.28, 0.07], LOCAL), "maj": ([0.88, 0.64, 0.40, 0.29], MAJ),
              "par": ([1.00, 1.00, 1.00, 0.99], PAR)}
-    # The notes' numbers are means of 5 seeds: their standard error is up to ~0.05 at small
+    # The reference numbers are means of 5 seeds: their standard error is up to ~0.05 at small
     # widths (per-seed sd ~0.1-0.2) and ~0.02 from width 32 on. We average 20 seeds and
     # allow 3 standard errors of a 5-seed mean.
     atol = np.array([0.15, 0.15, 0.07, 0.07])
@@ -102,7 +102,7 @@ def test_mlp_gradient_matches_finite_differences():
 
 
 def test_width_two_relu_computes_threshold_exactly():
-    """1[sum x >= theta] = ReLU(s - theta + 1) - ReLU(s - theta), s = sum x (notes §1.2)."""
+    """1[sum x >= theta] = ReLU(s - theta + 1) - ReLU(s - theta), s = sum x (proofs_notes/circuit_complexity.md §7)."""
     n, theta = 7, 4
     N = n
     pc = np.array([bin(v).count("1") for v in range(1 << N)])
@@ -212,7 +212,7 @@ def test_compare_representations_weighted_column_against_direct_fit():
 
 def test_compare_representations_mlp_columns_and_reward_of_the_bet():
     tab = compare_representations(majority_bet(3), rf_widths=(8,), rf_seeds=1, mlp_widths=(2, 4), mlp_restarts=2)
-    sl = tab.row("V*[0]|t=0")  # MAJ_3: width 2 is exact (theory_probes.md §1.2 caveat 1)
+    sl = tab.row("V*[0]|t=0")  # MAJ_3: width 2 is exact (proofs_notes/circuit_complexity.md §7)
     assert len(sl.mlp_relative_mse) == 2 and min(sl.mlp_relative_mse) < 1e-6
     r1 = tab.row("r[H-1](s,1)")  # 2 t'_theta - 1: degree 3, I/Var 4/3 (closed form)
     assert r1.degree == 3 and r1.influence_ratio == pytest.approx(4 / 3)

@@ -1,10 +1,11 @@
-"""Caveat 1 of theory_probes.md §1.2 on the solved families: a symmetric optimal value
-g(|x|) is a scalar function of s = |x|, so the breakpoint bounds of mdptheory.probes.width
-bound the width of a two-layer ReLU net in s. MAJORITY needs width 2 for every n (the
-explicit construction ReLU(s - theta + 1) - ReLU(s - theta)); PARITY needs width growing
-with n. Expected values are hand-derived: the parity zig-zag has n - 1 interior slope
-changes, so the greedy disjoint-window bound is ceil((n - 1) / 2) and the spline uses n
-units; the threshold has exactly two slope changes (adjacent), so 1 <= width <= 2."""
+"""Why MLP width does not separate MAJORITY (proofs_notes/circuit_complexity.md §7), on the
+solved families: a symmetric optimal value g(|x|) is a scalar function of s = |x|, so the
+breakpoint bounds of mdptheory.probes.width bound the width of a two-layer ReLU net in s.
+MAJORITY needs width 2 for every n (the explicit construction ReLU(s - theta + 1) -
+ReLU(s - theta)); PARITY needs width growing with n. Expected values are hand-derived: the
+parity zig-zag has n - 1 interior slope changes, so the greedy disjoint-window bound is
+ceil((n - 1) / 2) and the spline uses n units; the threshold has exactly two slope changes
+(adjacent), so 1 <= width <= 2."""
 
 from math import ceil
 

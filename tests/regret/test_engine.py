@@ -141,8 +141,8 @@ class Softmax(Learner):
 
 @pytest.mark.parametrize("make,backend,stage", [
     (Softmax, "python", True),
-    (lambda: EpsilonGreedyQLearning(0.5, 0.3), "python", True),
-    (lambda: EpsilonGreedyQLearning(0.5, 0.3), "compiled", True),
+    (lambda: EpsilonGreedyQLearning(epsilon=0.5, decay=0.3), "python", True),
+    (lambda: EpsilonGreedyQLearning(epsilon=0.5, decay=0.3), "compiled", True),
     (lambda: UCBVI("hoeffding", bonus_scale=0.05), "compiled", False)])
 def test_monte_carlo_stage_dependent_random_start_stochastic_policies(make, backend, stage):
     # stage-dependent P and R, random initial state, Bernoulli rewards; stochastic policies

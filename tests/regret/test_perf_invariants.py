@@ -103,7 +103,7 @@ def _mdp(noise="bernoulli"):
 @pytest.mark.parametrize("make", [
     lambda: OptimisticQLearning("hoeffding", bonus_scale=0.1),
     lambda: OptimisticQLearning("bernstein", bonus_scale=0.1, cap="remaining"),
-    lambda: EpsilonGreedyQLearning(0.3, decay=0.5),
+    lambda: EpsilonGreedyQLearning(epsilon=0.3, decay=0.5),
     lambda: UCBAdvantage(bonus_scale=0.05),
     lambda: QEarlySettledAdvantage(bonus_scale=0.05),
 ], ids=["optq-hoeffding", "optq-bernstein", "eps-greedy", "ucb-advantage", "q-earlysettled"])
@@ -168,7 +168,7 @@ def test_incremental_regret_recorder_equals_full_evaluation(S, A, H, stationary,
 @pytest.mark.parametrize("make", [
     lambda: UCBAdvantage(bonus_scale=0.05), lambda: QEarlySettledAdvantage(bonus_scale=0.05),
     lambda: m.learners.EULER(bonus_scale=0.1), lambda: m.learners.PSRL(),
-    lambda: EpsilonGreedyQLearning(0.3, decay=0.5), lambda: m.learners.CertaintyEquivalence(7.0),
+    lambda: EpsilonGreedyQLearning(epsilon=0.3, decay=0.5), lambda: m.learners.CertaintyEquivalence(unvisited_value=7.0),
     lambda: m.learners.UniformRandom()],
     ids=["ucb-advantage", "q-earlysettled", "euler", "psrl", "eps-greedy", "ce", "uniform"])
 def test_part_b_learners_serial_equals_parallel_and_rerun(make):
