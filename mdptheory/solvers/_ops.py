@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP
+from mdptheory.kernels import accurate as ka
 from mdptheory.kernels import csr as kc
 from mdptheory.kernels import dense as kd
 
@@ -90,6 +91,26 @@ class DiscountedOps:
         np.matmul(self._P_pi, V, out=V_out)
         V_out *= self.gamma
         V_out += self._R_pi
+
+    def accurate_backup(self, V):
+        r"""``(hi, lo, err)``: :math:`TV \approx hi + lo` within ``err`` per state, in
+        double-double arithmetic (:mod:`mdptheory.kernels.accurate`)."""
+        V = np.ascontiguousarray(V, dtype=np.float64)
+        hi, lo, err = np.empty(self.S), np.empty(self.S), np.empty(self.S)
+        R = np.ascontiguousarray(self.R, dtype=np.float64)
+        if self.sparse:
+            ka.accurate_backup_csr(*self.csr, R, self.gamma, V, hi, lo, err)
+        else:
+            ka.accurate_backup_dense(np.ascontiguousarray(self.P), R, self.gamma, V, hi, lo, err)
+        return hi, lo, err
+
+    @property
+    def row_sum_defect(self) -> float:
+        r"""Bound on :math:`\max_{s,a}|\sum_{s'}P(s'|s,a)-1|` for the stored rows (cached)."""
+        if getattr(self, "_eta", None) is None:
+            self._eta = (ka.row_sum_defect_csr(self.csr[0], self.csr[2]) if self.sparse
+                         else ka.row_sum_defect_dense(self.P))
+        return self._eta
 
     def gs(self, V, pi_out) -> float:
         if self.sparse:

@@ -12,6 +12,14 @@ method here ends by returning such a corrected :math:`\hat V` with that bound (s
 ``proofs_notes/vi_stopping_rule.md``). Because the bound uses the *span* of ``d`` rather than
 its sup norm, it is often orders of magnitude tighter than the classical
 :math:`\frac{2\gamma}{1-\gamma}\|V_{k+1}-V_k\|` rule.
+
+Round-off. The returned bound holds for the float64 vector actually returned: the residual
+:math:`TV - V` is re-evaluated in double-double arithmetic with a rigorous error term
+(:mod:`mdptheory.kernels.accurate`), the stored rows' deviation from summing to one enters
+the contraction factor, and the final float subtractions are rounded outward. When ``tol``
+is below what float64 can certify for the model (about :math:`u\max|V|/(1-\gamma)`,
+``u = 2^-53``), the method stops once the certified bound stops improving and returns
+``converged=False`` with a ``RuntimeWarning`` that names the smallest bound it reached.
 """
 
 from __future__ import annotations
@@ -27,16 +35,110 @@ from mdptheory.solvers._ops import DiscountedOps
 from mdptheory.solvers.result import Solution
 
 __all__ = ["value_iteration", "gauss_seidel_vi", "policy_iteration", "modified_policy_iteration",
-           "certify", "evaluate_discounted"]
+           "certify", "certified_bound", "evaluate_discounted"]
 
 
 def _mcqueen(gamma: float, V: np.ndarray, TV: np.ndarray):
+    """Midpoint and MacQueen bound computed in float64 (the iteration's stopping test)."""
     d = TV - V
     m, M = float(d.min()), float(d.max())
     if gamma == 0.0:
         return TV.copy(), 0.0
     c = gamma / (1.0 - gamma)
     return TV + c * 0.5 * (m + M), c * 0.5 * (M - m)
+
+
+_U = 2.0 ** -53
+
+
+def _outward(x: float, up: bool) -> float:
+    """``x`` moved away from the bound's inside by a few units of round-off."""
+    if up:
+        return x * (1 + 8 * _U) if x > 0 else x * (1 - 8 * _U)
+    return x * (1 - 8 * _U) if x > 0 else x * (1 + 8 * _U)
+
+
+def certified_bound(ops: DiscountedOps, V_pre: np.ndarray, V_ret: np.ndarray) -> float:
+    r"""A bound on :math:`\|V_{ret} - V^*\|_\infty` that holds in exact arithmetic for the
+    float64 vectors given, from one Bellman backup of ``V_pre`` evaluated in double-double.
+
+    With :math:`d = TV_{pre} - V_{pre}` enclosed in :math:`[m, M]` and the stored rows summing
+    to :math:`1\pm\eta`, :math:`V^* - TV_{pre} \in [L, U]` componentwise where
+    :math:`U = \gamma\,\overline{s}(M)/(1-\gamma s_U)`, :math:`L = \gamma\,\underline{s}(m)/(1-\gamma s_L)`
+    (``proofs_notes/vi_stopping_rule.md``, Statement 5; with :math:`\eta = 0` these are
+    MacQueen's :math:`\frac{\gamma}{1-\gamma}M` and :math:`\frac{\gamma}{1-\gamma}m`), so
+    :math:`|V_{ret}(s) - V^*(s)| \le \max(|TV_{pre}(s)+L-V_{ret}(s)|, |TV_{pre}(s)+U-V_{ret}(s)|)`.
+    Returns ``inf`` when :math:`\gamma(1+\eta)\ge1`.
+    """
+    V_pre = np.ascontiguousarray(V_pre, dtype=np.float64)
+    V_ret = np.asarray(V_ret, dtype=np.float64)
+    g = ops.gamma
+    hi, lo, err = ops.accurate_backup(V_pre)
+    t1 = hi - V_pre
+    d = t1 + lo
+    slack = err + 2 * _U * (np.abs(t1) + np.abs(d))
+    m = float(np.min(d - slack))
+    M = float(np.max(d + slack))
+    eta = ops.row_sum_defect
+    if g * (1 + eta) >= 1.0:
+        return float("inf")
+    if g == 0.0:
+        L = U = 0.0
+    else:
+        U = g * ((1 + eta) * M if M >= 0 else (1 - eta) * M) / (1 - g * ((1 + eta) if M >= 0 else (1 - eta)))
+        L = g * ((1 - eta) * m if m >= 0 else (1 + eta) * m) / (1 - g * ((1 - eta) if m >= 0 else (1 + eta)))
+        U, L = _outward(U, True), _outward(L, False)
+    w = hi - V_ret
+    e = np.maximum(np.abs((w + lo) + L), np.abs((w + lo) + U))
+    e = e + err + 4 * _U * (np.abs(w) + np.abs(lo) + abs(L) + abs(U))
+    return float(np.max(e) * (1 + 8 * _U))
+
+
+class _Certifier:
+    """Runs the rigorous certificate once the float stopping test passes, keeps the best
+    certified vector, and detects the round-off floor (no halving of the certified bound in
+    ``patience`` consecutive checks)."""
+
+    def __init__(self, ops: DiscountedOps, tol: float, method: str, patience: int = 5):
+        self.ops, self.tol, self.method, self.patience = ops, float(tol), method, patience
+        self.best, self.best_V, self.stall, self.active, self.checks = np.inf, None, 0, False, 0
+
+    def near(self, float_bound: float, V: np.ndarray) -> bool:
+        """Whether to certify now: the float stopping test passed, or the float bound is
+        already down at the round-off floor (about ``16 u max|V| / (1 - gamma)``), where
+        further iterations cannot help, or certification has started."""
+        if self.active or float_bound <= self.tol:
+            return True
+        g = self.ops.gamma
+        return g < 1.0 and float_bound <= 16 * _U * float(np.max(np.abs(V))) / (1.0 - g)
+
+    def check(self, V_pre, V_ret) -> bool:
+        """Certify ``V_ret``; True when done (certified within tol, or stuck at the floor)."""
+        self.active = True
+        self.checks += 1
+        b = certified_bound(self.ops, V_pre, V_ret)
+        if b < self.best:
+            self.stall = 0 if b < 0.5 * self.best else self.stall + 1
+            self.best, self.best_V = b, np.array(V_ret, dtype=np.float64, copy=True)
+        else:
+            self.stall += 1
+        return self.best <= self.tol or self.stall >= self.patience
+
+    def finish(self, iterations: int, ok_message: str, max_iter_hit: bool, stop_message: str | None = None):
+        """The Solution: converged when the certified bound is within tol; otherwise a
+        RuntimeWarning that says why (the round-off floor, or ``max_iter``)."""
+        if self.best <= self.tol:
+            return _finish(self.ops, self.best_V, self.best, True, iterations, self.method, ok_message, False)
+        if self.stall >= self.patience or not max_iter_hit:
+            scale = float(np.max(np.abs(self.best_V)))
+            msg = (f"tol = {self.tol:.3g} is below what float64 can certify for this model: the smallest "
+                   f"certified error bound reached is {self.best:.3g} (values up to {scale:.3g}, "
+                   f"gamma = {self.ops.gamma:g}; the round-off floor is about 1e-16 max|V| / (1 - gamma))")
+            warnings.warn(f"{self.method}: {msg}; the returned Solution has converged=False",
+                          RuntimeWarning, stacklevel=4)
+            return _finish(self.ops, self.best_V, self.best, False, iterations, self.method, msg, False)
+        return _finish(self.ops, self.best_V, self.best, False, iterations, self.method,
+                       stop_message or "max_iter reached before the certified bound met tol", True)
 
 
 def _finish(ops: DiscountedOps, V_hat, bound, converged, iterations, method, message, max_iter_hit):
@@ -56,13 +158,31 @@ def _finish(ops: DiscountedOps, V_hat, bound, converged, iterations, method, mes
 def certify(mdp: DiscountedMDP, V: np.ndarray, ops: DiscountedOps | None = None):
     """Midpoint-corrected values and their proven error bound from one Bellman sweep of ``V``.
 
-    Returns ``(V_hat, bound)`` with ``max|V_hat - V*| <= bound``.
+    Returns ``(V_hat, bound)`` with ``max|V_hat - V*| <= bound`` for the float64 ``V_hat``
+    returned, round-off included (see :func:`certified_bound`).
     """
     ops = ops or DiscountedOps(mdp)
+    V = np.ascontiguousarray(V, dtype=np.float64)
     TV = np.empty(ops.S)
     pi = np.empty(ops.S, dtype=np.int64)
-    ops.tmax(np.ascontiguousarray(V, dtype=np.float64), TV, pi)
-    return _mcqueen(ops.gamma, V, TV)
+    ops.tmax(V, TV, pi)
+    V_hat, _ = _mcqueen(ops.gamma, V, TV)
+    return V_hat, certified_bound(ops, V, V_hat)
+
+
+def _polish(ops: DiscountedOps, V: np.ndarray, cert: _Certifier, max_steps: int = 50) -> int:
+    """Value-iteration steps with the midpoint correction from ``V`` until the certifier is
+    done (used after an exact method whose values miss ``tol``); returns the steps taken."""
+    TV = np.empty(ops.S)
+    pi = np.empty(ops.S, dtype=np.int64)
+    V = np.array(V, dtype=np.float64, copy=True)
+    for step in range(1, max_steps + 1):
+        ops.tmax(V, TV, pi)
+        V_hat, _ = _mcqueen(ops.gamma, V, TV)
+        if cert.check(V, V_hat):
+            return step
+        V = V_hat
+    return max_steps
 
 
 def _init_V(mdp, V0):
@@ -84,16 +204,17 @@ def value_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_0
     V = _init_V(mdp, V0)
     TV = np.empty_like(V)
     pi = np.empty(mdp.S, dtype=np.int64)
-    bound = np.inf
+    cert = _Certifier(ops, tol, "vi")
     k = 0
     while k < max_iter:
         ops.tmax(V, TV, pi)
         k += 1
         V_hat, bound = _mcqueen(ops.gamma, V, TV)
-        if bound <= tol:
-            return _finish(ops, V_hat, bound, True, k, "vi", "certified error bound <= tol", False)
+        if cert.near(bound, V_hat) or k == max_iter:
+            if cert.check(V, V_hat):
+                break
         V, TV = TV, V
-    return _finish(ops, V_hat, bound, False, k, "vi", "max_iter reached before the certified bound met tol", True)
+    return cert.finish(k, "certified error bound <= tol", k >= max_iter)
 
 
 def gauss_seidel_vi(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_000, V0=None,
@@ -110,24 +231,22 @@ def gauss_seidel_vi(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_0
     pi = np.empty(mdp.S, dtype=np.int64)
     g = ops.gamma
     c = g / (1.0 - g) if g < 1 else np.inf
+    cert = _Certifier(ops, tol, "gs-vi")
+    TV = np.empty(mdp.S)
     k = 0
-    bound = np.inf
-    V_best = V.copy()
     while k < max_iter:
         delta = ops.gs(V, pi)
         k += 1
-        sup_bound = c * delta
-        if sup_bound <= tol:
-            return _finish(ops, V.copy(), sup_bound, True, k, "gs-vi", "certified (sup-norm contraction) bound <= tol", False)
-        if k % check_every == 0:
-            V_hat, b = certify(mdp, V, ops)
-            if b < bound:
-                bound, V_best = b, V_hat
-            if b <= tol:
-                return _finish(ops, V_hat, b, True, k, "gs-vi", "certified (midpoint) bound <= tol", False)
-        if sup_bound < bound:
-            bound, V_best = sup_bound, V.copy()
-    return _finish(ops, V_best, bound, False, k, "gs-vi", "max_iter reached before the certified bound met tol", True)
+        test = cert.near(c * delta, V) or k == max_iter
+        if not test and k % check_every == 0:
+            ops.tmax(V, TV, pi)
+            test = cert.near(_mcqueen(g, V, TV)[1], V)
+        if test:
+            ops.tmax(V, TV, pi)
+            V_hat, _ = _mcqueen(g, V, TV)
+            if cert.check(V, V_hat):
+                break
+    return cert.finish(k, "certified (midpoint) bound <= tol", k >= max_iter)
 
 
 #: Sparse systems with more states than this are solved by BiCGSTAB instead of SuperLU:
@@ -197,10 +316,14 @@ def policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 10_0
             stable = True
             break
         pi = np.where(improve, best, pi).astype(np.int64)
-    V_hat, bound = certify(mdp, V, ops)
+    cert = _Certifier(ops, tol, "pi")
+    TV = np.empty(S)
+    ops.tmax(V, TV, np.empty(S, dtype=np.int64))
+    if not cert.check(V, _mcqueen(ops.gamma, V, TV)[0]) and stable:
+        k += _polish(ops, V, cert)
     if stable:
-        return _finish(ops, V_hat, bound, True, k, "pi", "policy stable", False)
-    return _finish(ops, V_hat, bound, False, k, "pi", "max_iter reached before the policy stabilised", True)
+        return cert.finish(k, "policy stable; certified error bound <= tol", False)
+    return cert.finish(k, "", True, "max_iter reached before the policy stabilised")
 
 
 def modified_policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_000,
@@ -226,17 +349,17 @@ def modified_policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: i
         V = _init_V(mdp, V0)
     TV = np.empty_like(V)
     pi = np.empty(mdp.S, dtype=np.int64)
+    cert = _Certifier(ops, tol, "mpi")
     k = 0
-    bound = np.inf
-    V_hat = V
     while k < max_iter:
         ops.tmax(V, TV, pi)
         k += 1
         V_hat, bound = _mcqueen(ops.gamma, V, TV)
-        if bound <= tol:
-            return _finish(ops, V_hat, bound, True, k, "mpi", "certified error bound <= tol", False)
+        if cert.near(bound, V_hat) or k == max_iter:
+            if cert.check(V, V_hat):
+                break
         V, TV = TV, V
         for _ in range(m):
             ops.tpi(pi, V, TV)
             V, TV = TV, V
-    return _finish(ops, V_hat, bound, False, k, "mpi", "max_iter reached before the certified bound met tol", True)
+    return cert.finish(k, "certified error bound <= tol", k >= max_iter)

@@ -87,11 +87,15 @@ def linear_programming(mdp: DiscountedMDP, tol: float = 1e-8) -> Solution:
     V_hat, bound = certify(mdp, V_lp, ops)
     message = "HiGHS optimal; values certified by one Bellman sweep"
     iterations = int(getattr(res, "nit", 0))
-    if bound > tol:
+    converged = bound <= tol
+    if not converged:
+        # polish by policy iteration from the LP's greedy policy; PI certifies (and warns when
+        # tol is below the round-off floor), so LP's flag is PI's flag on the same model
         pol = policy_iteration(mdp, tol=tol, pi0=(np.asarray(mdp.R) + g * (_flat_P(mdp) @ V_lp).reshape(S, A)).argmax(1))
-        V_hat, bound = pol.V, pol.error_bound
-        message = f"HiGHS optimal but its accuracy missed tol; polished by {pol.iterations} policy-iteration step(s)"
-    sol = _finish(ops, V_hat, bound, bound <= tol, iterations, "lp", message, False)
+        V_hat, bound, converged = pol.V, pol.error_bound, pol.converged
+        message = (f"HiGHS optimal but its accuracy missed tol; polished by {pol.iterations} "
+                   f"policy-iteration step(s): {pol.message}")
+    sol = _finish(ops, V_hat, bound, converged, iterations, "lp", message, False)
     if full_support:
         occ = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0).reshape(S, A)
     else:
