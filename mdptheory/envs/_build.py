@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from mdptheory.core import DiscountedMDP, EpisodicMDP
 from mdptheory.core.validation import check_int

@@ -46,6 +46,9 @@ __all__ = [
     "Learner",
     "CompiledLoop",
     "RegretBound",
+    "regret_bound",
+    "trivial_cap",
+    "episode_counts",
     "NORMALIZATIONS",
     "reward_bounds",
     "max_total_reward",
@@ -67,7 +70,7 @@ class RegretBound:
     Attributes
     ----------
     value : float or ndarray
-        ``leading + lower_order`` (broadcast over an array ``K``).
+        The raw bound ``leading + lower_order`` (broadcast over an array ``K``), never capped.
     leading, lower_order : float or ndarray
         The two parts of the bound.
     normalization : str
@@ -82,6 +85,9 @@ class RegretBound:
         not a certified bound).
     holds_with_probability : float or None
         ``1 - delta`` for high-probability bounds, ``None`` for expectation bounds.
+    trivial_cap : float or ndarray or None
+        The regret no learner can exceed, in the same reward scale: ``H K`` under N1 and
+        N3, ``K`` under N2. A bound at or above it says nothing (:attr:`vacuous`).
     """
 
     value: Any
@@ -92,9 +98,51 @@ class RegretBound:
     theorem: str
     explicit_constants: bool
     holds_with_probability: float | None = None
+    trivial_cap: Any = None
+
+    @property
+    def vacuous(self):
+        """``value >= trivial_cap`` (elementwise for an array ``K``)."""
+        if self.trivial_cap is None:
+            return np.zeros(np.shape(self.value), dtype=bool) if np.ndim(self.value) else False
+        out = np.asarray(self.value) >= np.asarray(self.trivial_cap)
+        return out if out.ndim else bool(out)
+
+    @property
+    def capped(self):
+        """``min(value, trivial_cap)``: the best statement the theorem and the cap make together."""
+        if self.trivial_cap is None:
+            return self.value
+        return np.minimum(self.value, self.trivial_cap)
 
     def __float__(self) -> float:
         return float(self.value)
+
+
+def episode_counts(K):
+    """``K`` (a number or an array of episode counts, each ``>= 1``) as float / float array."""
+    K = np.asarray(K, dtype=float)
+    if np.any(~(K >= 1)):
+        raise ValueError(f"K must be >= 1, got {K!r}")
+    return K if K.ndim else float(K)
+
+
+def trivial_cap(H: int, K, normalization: str | None):
+    """Largest possible regret after ``K`` episodes: ``H K`` (N1, N3, or no normalisation) or
+    ``K`` (N2: an episode's total reward is in ``[0, 1]``)."""
+    return K if normalization == "N2" else H * K
+
+
+def regret_bound(leading, lower_order, *, H: int, K, normalization: str, setting: str, theorem: str,
+                 explicit_constants: bool, delta: float | None) -> RegretBound:
+    """A :class:`RegretBound` with ``value = leading + lower_order`` (raw) and the trivial cap
+    of ``normalization``; ``delta=None`` marks a bound in expectation, ``delta=0`` one that holds surely."""
+    lower_order = lower_order + 0.0 * leading          # broadcast to the shape of K
+    return RegretBound(value=leading + lower_order, leading=leading, lower_order=lower_order,
+                       normalization=normalization, setting=setting, theorem=theorem,
+                       explicit_constants=explicit_constants,
+                       holds_with_probability=None if delta is None else 1.0 - float(delta),
+                       trivial_cap=trivial_cap(H, K, normalization))
 
 
 @dataclass(frozen=True)
@@ -266,11 +314,9 @@ class Learner:
         defaulting to ``self.delta``."""
         for n, v in (("S", S), ("A", A), ("H", H)):
             check_int(n, v, 1)
-        delta = check_delta(getattr(self, "delta", None) if delta is None else delta)
-        K = np.asarray(K, dtype=float)
-        if np.any(~(K >= 1)):
-            raise ValueError(f"K must be >= 1, got {K!r}")
-        return (K if K.ndim else float(K)), delta
+        if delta is None:
+            delta = getattr(self, "delta", None)
+        return episode_counts(K), (None if delta is None else check_delta(delta))
 
     def _require_stationary(self, mdp: EpisodicMDP, *, rewards: bool = False) -> None:
         """``ValueError`` unless the transitions (and, with ``rewards``, the mean rewards) are
@@ -303,16 +349,3 @@ class Learner:
         return f"{type(self).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in cfg.items()) + ")"
 
 
-def _as_K(K):
-    K = np.asarray(K, dtype=float)
-    if np.any(K < 1):
-        raise ValueError(f"K must be >= 1, got {K!r}")
-    return K if K.ndim else float(K)
-
-
-def _check_dims(S, A, H, delta):
-    for n, v in (("S", S), ("A", A), ("H", H)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{n} must be a positive integer, got {v!r}")
-    if not (0.0 < float(delta) < 1.0):
-        raise ValueError(f"delta must be in (0, 1), got {delta!r}")

@@ -33,7 +33,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_probability, check_real
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det, record_regret_stoch
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = [
     "UniformRandom",
@@ -74,10 +74,10 @@ class _Baseline(Learner):
     def bound(self, S, A, H, K, delta=None):
         """``Regret(K) <= K H`` under N1 (any policy; holds surely, so ``delta``, if given, is
         only checked)."""
-        K, _ = self._bound_args(S, A, H, K, 0.5 if delta is None else delta)
-        return RegretBound(value=K * H, leading=K * H, lower_order=0.0 * K, normalization="N1",
-                           setting="any", theorem="trivial: per-episode regret <= H under N1",
-                           explicit_constants=True, holds_with_probability=1.0)
+        K, _ = self._bound_args(S, A, H, K, delta)
+        return regret_bound(K * H, 0.0, H=H, K=K, normalization="N1", setting="any",
+                            theorem="trivial: per-episode regret <= H under N1",
+                            explicit_constants=True, delta=0.0)
 
 
 class UniformRandom(_Baseline):

@@ -34,7 +34,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 
 __all__ = ["EULER", "euler_plan", "euler_plan_ref"]
 
@@ -158,10 +158,9 @@ class EULER(Learner):
         L = np.log(4.0 * S * A * H * K / delta)
         lead = np.minimum(np.sqrt(q * S * A * K * H), np.sqrt(G * G * S * A * K)) * L
         low = S ** 1.5 * A * H * H * (math.sqrt(S) + math.sqrt(H)) * L ** 2
-        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
-                           setting="HOM",
-                           theorem="Zanette & Brunskill (ICML 2019), Theorem 1 (shape recalled), unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+        return regret_bound(lead, low, H=H, K=K, normalization="N1", setting="HOM",
+                            theorem="Zanette & Brunskill (ICML 2019), Theorem 1 (shape recalled), unit constants",
+                            explicit_constants=False, delta=delta)
 
 
 # ------------------------------------------------------------------------------ compiled twin (numba)

@@ -34,7 +34,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_bool, check_choice, check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 
 __all__ = ["MVP", "MVP_C1", "MVP_C2", "MVP_C3", "mvp_iota", "mvp_plan", "mvp_plan_ref"]
 
@@ -221,12 +221,12 @@ class MVP(Learner):
             low = G * S * S * A * iota ** 2
             thm = "Zhang, Ji & Du (COLT 2021), main theorem: O~(sqrt(SAK) + S^2 A), unit constants"
         else:
-            lead = np.minimum((G / H) * np.sqrt(S * A * H ** 3 * K) * iota, G * K)
+            lead = (G / H) * np.sqrt(S * A * H ** 3 * K) * iota     # the theorem's min with G K is trivial_cap
             low = 0.0 * lead
             thm = "Zhang, Chen, Lee & Du (COLT 2024), Theorem 1: O~(min{sqrt(SAH^3K), HK}), unit constants"
-        return RegretBound(value=lead + low, leading=lead, lower_order=low,
-                           normalization=self.normalization, setting="HOM" if self.stationary else "INHOM",
-                           theorem=thm, explicit_constants=False, holds_with_probability=1.0 - delta)
+        return regret_bound(lead, low, H=H, K=K, normalization=self.normalization,
+                            setting="HOM" if self.stationary else "INHOM", theorem=thm,
+                            explicit_constants=False, delta=delta)
 
 
 # ---------------------------------------------------------------------------- compiled twin (numba)

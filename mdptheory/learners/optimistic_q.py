@@ -35,7 +35,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
 
@@ -183,9 +183,8 @@ class OptimisticQLearning(Learner):
             lead = np.sqrt(H ** 3 * S * A * T * iota ** 2)
             low = np.sqrt(float(H) ** 9 * S ** 3 * A ** 3) * iota ** 2
             thm = "Jin, Allen-Zhu, Bubeck & Jordan 2018, Theorem 2 (UCB-Bernstein), O(.)"
-        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
-                           setting="INHOM", theorem=thm, explicit_constants=False,
-                           holds_with_probability=1.0 - delta)
+        return regret_bound(lead, low, H=H, K=K, normalization="N1", setting="INHOM", theorem=thm,
+                            explicit_constants=False, delta=delta)
 
 
 # ------------------------------------------------------------------------------ compiled twin (numba)

@@ -31,7 +31,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real
 from mdptheory.kernels.sampling import categorical, env_step, plan_stationary, plan_stationary_ref, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["PSRL", "psrl_sample_model", "psrl_sample_model_ref"]
 
@@ -105,9 +105,9 @@ class PSRL(Learner):
         K, _ = self._bound_args(S, A, H, K, delta)
         T = K * H
         lead = H * S * np.sqrt(A * T * np.log(S * A * T))
-        return RegretBound(value=lead, leading=lead, lower_order=0.0 * lead, normalization="N1",
-                           setting="HOM", theorem="Osband, Russo & Van Roy 2013, Theorem 1 (Bayesian), O(.)",
-                           explicit_constants=False, holds_with_probability=None)
+        return regret_bound(lead, 0.0, H=H, K=K, normalization="N1", setting="HOM",
+                            theorem="Osband, Russo & Van Roy 2013, Theorem 1 (Bayesian), O(.)",
+                            explicit_constants=False, delta=None)
 
 
 # ------------------------------------------------------------------------------ compiled twin (numba)

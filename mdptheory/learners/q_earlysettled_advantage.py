@@ -35,7 +35,7 @@ from numba import njit
 from mdptheory.core.validation import check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
-from mdptheory.learners.ucb_advantage import capped_regret_bound
+from mdptheory.learners.ucb_advantage import advantage_regret_bound
 
 __all__ = ["QEarlySettledAdvantage"]
 
@@ -154,7 +154,7 @@ class QEarlySettledAdvantage(Learner):
         iota = np.log(S * A * H * K / delta)
         lead = np.sqrt(S * A * H ** 3 * K) * iota ** 2
         low = S * A * H ** 6 * iota ** 2
-        return capped_regret_bound(lead, low, H, K, delta, "Li, Shi, Chen, Gu & Chi (NeurIPS 2021), "
+        return advantage_regret_bound(lead, low, H, K, delta, "Li, Shi, Chen, Gu & Chi (NeurIPS 2021), "
                                    "Theorem 1: O~(sqrt(SAH^3K) + SAH^6); unit constants")
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from mdptheory.core.validation import check_real
 from mdptheory.learners.base import RegretBound
-from mdptheory.learners.ucb_advantage import UCBAdvantage, capped_regret_bound
+from mdptheory.learners.ucb_advantage import UCBAdvantage, advantage_regret_bound
 
 __all__ = ["ReferenceCappedDoubling"]
 
@@ -73,6 +73,6 @@ class ReferenceCappedDoubling(UCBAdvantage):
         iota = np.log(2.0 * S * A * H * K / delta)
         lead = np.sqrt(S * A * H * K * vs) * iota
         low = S * A * H ** 5 * iota ** 2
-        return capped_regret_bound(lead, low, H, K, delta,
+        return advantage_regret_bound(lead, low, H, K, delta,
                                    "Zhou, Zhang & Du (ICML 2023), model-free variance-dependent bound "
                                    "-- shape reconstructed, unit constants")

@@ -35,9 +35,9 @@ from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 
-__all__ = ["UCBAdvantage", "stage_ends", "capped_regret_bound"]
+__all__ = ["UCBAdvantage", "stage_ends", "advantage_regret_bound"]
 
 
 def stage_ends(H: int, n_max: int) -> list[int]:
@@ -52,14 +52,11 @@ def stage_ends(H: int, n_max: int) -> list[int]:
     return out
 
 
-def capped_regret_bound(lead, low, H, K, delta, theorem) -> RegretBound:
-    """``min{lead + low, H K}`` as a :class:`RegretBound` (N1, stage-dependent, unit
-    constants); the leading part is ``min{lead, total}``, the rest is lower order."""
-    tot = np.minimum(lead + low, H * K)
-    lead_c = np.minimum(lead, tot)
-    return RegretBound(value=tot, leading=lead_c, lower_order=tot - lead_c, normalization="N1",
-                       setting="INHOM", theorem=theorem, explicit_constants=False,
-                       holds_with_probability=1.0 - delta)
+def advantage_regret_bound(lead, low, H, K, delta, theorem) -> RegretBound:
+    """The raw bound ``lead + low`` (N1, stage-dependent, unit constants) with the trivial
+    cap ``H K`` as a separate field (the papers state ``min{., HK}``)."""
+    return regret_bound(lead, low, H=H, K=K, normalization="N1", setting="INHOM", theorem=theorem,
+                        explicit_constants=False, delta=delta)
 
 
 # UCBAdvantage._sums[h, s, a] holds five running sums: r + V^ref(s') and its square over all
@@ -193,7 +190,7 @@ class UCBAdvantage(Learner):
         iota = np.log(2.0 * S * A * H * K / delta)
         lead = np.sqrt(S * A * H ** 3 * K) * iota
         low = S ** 2 * A ** 1.5 * H ** 8.25 * K ** 0.25 * iota
-        return capped_regret_bound(lead, low, H, K, delta,
+        return advantage_regret_bound(lead, low, H, K, delta,
                                    "Zhang, Zhou & Ji (NeurIPS 2020), Theorem 1: O~(sqrt(H^2 S A T)) + burn-in "
                                    "S^2 A^1.5 H^8.25 K^0.25 (Zhang et al. 2024 Table 1); unit constants")
 

@@ -34,7 +34,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_choice, check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
-from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["UCBVI", "UCBVIPlan", "ucbvi_plan", "ucbvi_plan_ref"]
 
@@ -187,9 +187,8 @@ class UCBVI(Learner):
             lead = 30.0 * H * Lp * np.sqrt(S * A * K)
             low = 2500.0 * H ** 2 * S ** 2 * A * Lp ** 2 + 4.0 * H ** 1.5 * np.sqrt(K * Lp)
             thm = "Azar, Osband & Munos 2017, Theorem 2 (UCBVI-BF)"
-        return RegretBound(value=lead + low, leading=lead, lower_order=low, normalization="N1",
-                           setting="HOM", theorem=thm, explicit_constants=True,
-                           holds_with_probability=1.0 - delta)
+        return regret_bound(lead, low, H=H, K=K, normalization="N1", setting="HOM", theorem=thm,
+                            explicit_constants=True, delta=delta)
 
 
 # ------------------------------------------------------------------------------ compiled twin (numba)

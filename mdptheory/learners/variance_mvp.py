@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core.validation import check_real
-from mdptheory.learners.base import RegretBound
+from mdptheory.learners.base import RegretBound, regret_bound
 from mdptheory.learners.mvp import MVP, mvp_iota
 
 __all__ = ["VarianceMVP"]
@@ -79,8 +79,7 @@ class VarianceMVP(MVP):
         iota = mvp_iota(S, A, H, K, delta)
         lead = G * np.sqrt(S * A * K * min(vs, vg)) * iota
         low = G * S * S * A * iota ** 2
-        return RegretBound(value=lead + low, leading=lead, lower_order=low,
-                           normalization=self.normalization, setting="HOM",
-                           theorem="Zhou, Zhang & Du (ICML 2023), model-based variance-dependent bound "
-                                   "-- shape reconstructed, unit constants",
-                           explicit_constants=False, holds_with_probability=1.0 - delta)
+        return regret_bound(lead, low, H=H, K=K, normalization=self.normalization, setting="HOM",
+                            theorem="Zhou, Zhang & Du (ICML 2023), model-based variance-dependent bound "
+                                    "-- shape reconstructed, unit constants",
+                            explicit_constants=False, delta=delta)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdptheory.core.validation import check_int
-from mdptheory.learners.base import RegretBound, _as_K
+from mdptheory.learners.base import RegretBound, episode_counts
 
 __all__ = ["bound_curve", "minimax_lower_bound"]
 
@@ -42,7 +42,7 @@ def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",
     bounds for a particular MDP."""
     for name, v in (("S", S), ("A", A), ("H", H)):
         check_int(name, v, 1)
-    K = _as_K(K)
+    K = episode_counts(K)
     table = {
         ("INHOM", "N1"): (np.sqrt(H ** 3 * S * A * K), H * K),
         ("HOM", "N1"): (np.sqrt(H ** 2 * S * A * K), H * K),

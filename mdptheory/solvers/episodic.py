@@ -46,7 +46,7 @@ def backward_induction(mdp: EpisodicMDP) -> Solution:
 def roundoff_bound(mdp: EpisodicMDP, V: np.ndarray) -> float:
     r"""A bound on :math:`\max_{h,s}|V_h(s) - V^*_h(s)|` for values ``V (H+1, S)`` with
     ``V[H] = 0``, from one double-double backward pass (see the module docstring)."""
-    H, S, A = mdp.horizon, mdp.S, mdp.A
+    H, S = mdp.horizon, mdp.S
     u = 2.0 ** -53
     kind, payload, R3 = episodic_arrays(mdp)
     hi, lo, err = np.empty(S), np.empty(S), np.empty(S)

@@ -116,7 +116,9 @@ def test_bound_shapes():
     assert b21.normalization == "N2" and b21.setting == "HOM" and not b21.explicit_constants
     assert np.all(np.diff(b21.value) > 0)
     b24 = MVP("2024").bound(6, 2, 20, 10.0, 0.01)
-    assert float(b24) <= 20 * 10  # min{., HK}
+    # the raw bound (sqrt(SAH^3K) iota) is reported with the trivial cap HK beside it
+    assert b24.trivial_cap == 20 * 10 and b24.vacuous and b24.capped == 20 * 10
+    assert float(b24) == pytest.approx(np.sqrt(6 * 2 * 20 ** 3 * 10) * np.log(200 * 6 * 2 * 20 ** 2 * 100 / 0.01))
 
 
 @pytest.mark.parametrize("variant", ["2021", "2024"])

@@ -95,4 +95,6 @@ def test_reference_capped_doubling_checks_n1_and_inputs():
         ReferenceCappedDoubling().bound(3, 2, 3, 10, 0.1, var_star=-1.0)
     b = ReferenceCappedDoubling(delta=0.2).bound(3, 2, 3, np.array([10.0, 1e6]))
     assert b.holds_with_probability == pytest.approx(0.8)
-    assert np.all(b.value <= 3 * np.array([10.0, 1e6]))        # capped at H K
+    np.testing.assert_array_equal(b.trivial_cap, 3 * np.array([10.0, 1e6]))   # H K, reported apart
+    np.testing.assert_allclose(b.value, b.leading + b.lower_order)           # the raw bound
+    np.testing.assert_array_equal(b.capped, np.minimum(b.value, b.trivial_cap))

@@ -110,6 +110,9 @@ def test_validation_and_bound():
         UCBAdvantage().bound(6.0, 2, 20, 10)
     with pytest.raises(ValueError, match="N1"):
         run(UCBAdvantage(), riverswim(6, horizon=5, large_reward=2.0), 2, seeds=1)
-    b = UCBAdvantage().bound(6, 2, 20, np.array([1e2, 1e8]), 0.01)
+    b = UCBAdvantage().bound(6, 2, 20, np.array([1e2, 1e20]), 0.01)
     assert b.normalization == "N1" and b.setting == "INHOM"
-    assert b.value[0] == pytest.approx(20 * 1e2)  # capped at HK for small K
+    # raw bound, with the trivial cap H K beside it: vacuous for small K, not for huge K
+    np.testing.assert_array_equal(b.trivial_cap, 20 * np.array([1e2, 1e20]))
+    assert b.vacuous.tolist() == [True, False]
+    assert b.capped[0] == 20 * 1e2
