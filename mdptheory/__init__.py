@@ -2,8 +2,7 @@
 
 Layers (each imports only from the ones before it):
 ``core`` -> ``kernels`` -> ``solvers`` -> ``envs`` -> ``measures`` -> ``learners`` ->
-``regret`` -> ``probes`` -> ``sweeps`` -> ``plots`` -> ``cli``. (The architecture's
-``correction`` layer, max-entropy model correction, has no issue yet and no package.)
+``regret`` -> ``probes`` -> ``correction`` -> ``sweeps`` -> ``plots`` -> ``cli``.
 """
 
 __version__ = "0.1.0"
@@ -20,7 +19,7 @@ LAYERS = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret"
           "correction", "sweeps", "plots", "cli")
 
 _SUBPACKAGES = ("core", "kernels", "solvers", "envs", "measures", "learners", "regret", "probes",
-                "sweeps", "plots")
+                "correction", "sweeps", "plots")
 
 
 def __getattr__(name):
