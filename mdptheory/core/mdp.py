@@ -14,9 +14,12 @@ constructor. Conventions (used everywhere in the package):
   {0, 1} with the given mean; needs ``0 <= R <= 1``) or ``"gaussian"`` (mean ``R``, standard
   deviation ``reward_std``).
 
-Arrays are stored as read-only float64 views: a dense float64 C-contiguous ``P`` is used
-*without copying* (the object holds a read-only view of the caller's buffer; the caller
-must not mutate it afterwards).
+Arrays are stored read-only and float64. By default (``copy=True``) the model owns them: an
+array of the caller's is copied, so editing it afterwards cannot change a validated model (and
+with it a "certified" solution). Arrays that are already frozen -- read-only all the way down,
+such as another model's ``P`` passed to ``replace`` -- are shared without a copy. ``copy=False``
+is the zero-copy opt-in for large kernels: the model then holds a read-only *view* of the
+caller's buffer, and the caller promises not to modify it while the model is in use.
 """
 
 from __future__ import annotations
@@ -38,6 +41,29 @@ def _readonly(x: np.ndarray) -> np.ndarray:
     v = x.view()
     v.flags.writeable = False
     return v
+
+
+def _is_frozen(x) -> bool:
+    """True when no writable array can reach the memory of ``x`` through its base chain."""
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return False
+        x = x.base
+    return x is None
+
+
+def _freeze(arr: np.ndarray, given, copy: bool) -> np.ndarray:
+    """``arr`` (validated, possibly the caller's ``given`` buffer itself) made read-only: copied
+    first when it shares memory with a caller's array that could still change and ``copy``."""
+    shared = isinstance(given, np.ndarray) and np.may_share_memory(arr, given)
+    if shared and _is_frozen(given):
+        return arr if not arr.flags.writeable else _readonly(arr)
+    if shared and copy:
+        arr = arr.copy()
+    elif shared:
+        return _readonly(arr)           # zero-copy opt-in: a read-only view of the caller's buffer
+    arr.flags.writeable = False
+    return arr
 
 
 def _as_float_array(x, name: str) -> np.ndarray:
@@ -168,7 +194,7 @@ def _check_reward_noise(R: np.ndarray, reward_noise: str, reward_std: float) -> 
     return reward_std
 
 
-def _check_initial(initial, S: int, normalize: bool) -> np.ndarray:
+def _check_initial(initial, S: int, normalize: bool, copy: bool = True) -> np.ndarray:
     if initial is None:
         return _readonly(np.full(S, 1.0 / S))
     if isinstance(initial, (int, np.integer)) and not isinstance(initial, bool):
@@ -192,7 +218,7 @@ def _check_initial(initial, S: int, normalize: bool) -> np.ndarray:
         d = d / tot
     elif abs(tot - 1.0) > ROW_SUM_TOL:
         raise ValueError(f"initial distribution sums to {float(tot)!r}, not 1 (tolerance {ROW_SUM_TOL:g})")
-    return _readonly(d)
+    return _freeze(d, initial, copy)
 
 
 class _FiniteMDP:
@@ -284,6 +310,10 @@ class DiscountedMDP(_FiniteMDP):
         Nothing is ever renormalised silently.
     reward_noise, reward_std
         Reward law used by samplers (see module docstring).
+    copy : bool, default True
+        Copy the caller's arrays so that the model can never change after validation.
+        ``copy=False`` keeps a read-only view of the caller's dense ``P``/``R`` buffers
+        (zero-copy for large kernels); the caller then must not modify them.
 
     Raises
     ------
@@ -307,7 +337,9 @@ class DiscountedMDP(_FiniteMDP):
         normalize: bool = False,
         reward_noise: str = "deterministic",
         reward_std: float = 0.0,
+        copy: bool = True,
     ):
+        P_in, R_in = P, R
         R = _as_float_array(R, "R")
         if R.ndim != 2:
             raise ValueError(f"R must have shape (S, A), got shape {R.shape}")
@@ -322,7 +354,7 @@ class DiscountedMDP(_FiniteMDP):
                 raise ValueError(
                     f"P must have shape (S, A, S) = {(S, A, S)} to match R of shape {R.shape}, got {P.shape}"
                 )
-            P = _readonly(_check_dense_P(P, "sa", normalize))
+            P = _freeze(_check_dense_P(P, "sa", normalize), P_in, copy)
         _check_rewards(R, "sa")
         try:
             g = float(gamma)
@@ -332,10 +364,10 @@ class DiscountedMDP(_FiniteMDP):
             raise ValueError(f"gamma = {gamma!r} is outside [0, 1)")
         std = _check_reward_noise(R, reward_noise, reward_std)
         self._P = P
-        self._R = _readonly(R)
+        self._R = _freeze(R, R_in, copy)
         self._S, self._A = S, A
         self._gamma = g
-        self._initial = _check_initial(initial, S, normalize)
+        self._initial = _check_initial(initial, S, normalize, copy)
         self._reward_noise = reward_noise
         self._reward_std = std
         self._frozen = True
@@ -401,7 +433,7 @@ class EpisodicMDP(_FiniteMDP):
     horizon : int >= 1
     initial : int or array ``(S,)``
         Initial state or initial distribution (required).
-    normalize, reward_noise, reward_std : as for :class:`DiscountedMDP`.
+    normalize, reward_noise, reward_std, copy : as for :class:`DiscountedMDP`.
     """
 
     __slots__ = ("_H", "_stage_P", "_stage_R")
@@ -416,7 +448,9 @@ class EpisodicMDP(_FiniteMDP):
         normalize: bool = False,
         reward_noise: str = "deterministic",
         reward_std: float = 0.0,
+        copy: bool = True,
     ):
+        P_in, R_in = P, R
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
             raise TypeError(f"horizon must be an integer, got {horizon!r}")
         H = int(horizon)
@@ -463,16 +497,16 @@ class EpisodicMDP(_FiniteMDP):
                     f"P must have shape (S, A, S) = {(S, A, S)} or (H, S, A, S) = {(H, S, A, S)} "
                     f"to match R of shape {R.shape}, got {P.shape}"
                 )
-            P = _readonly(P)
+            P = _freeze(P, P_in, copy)
         _check_rewards(R, "hsa" if stage_R else "sa")
         if initial is None:
             raise ValueError("an episodic MDP needs an initial state or distribution")
         std = _check_reward_noise(R, reward_noise, reward_std)
         self._P = P
-        self._R = _readonly(R)
+        self._R = _freeze(R, R_in, copy)
         self._S, self._A, self._H = S, A, H
         self._stage_P, self._stage_R = stage_P, stage_R
-        self._initial = _check_initial(initial, S, normalize)
+        self._initial = _check_initial(initial, S, normalize, copy)
         self._reward_noise = reward_noise
         self._reward_std = std
         self._frozen = True
@@ -506,7 +540,7 @@ class EpisodicMDP(_FiniteMDP):
     def _repr_extra(self) -> str:
         return f"H={self.H}, {'stationary' if self.stationary else 'stage-dependent'}"
 
-    def P_stage(self, h: int):
+    def P_at(self, h: int):
         """Kernel of stage ``h``: dense ``(S, A, S)`` view or CSR ``(S*A, S)``."""
         if not 0 <= h < self._H:
             raise IndexError(f"stage {h} out of range [0, {self._H})")
@@ -517,14 +551,15 @@ class EpisodicMDP(_FiniteMDP):
             return self._P[h * n:(h + 1) * n]
         return self._P[h]
 
-    def R_stage(self, h: int) -> np.ndarray:
+    def R_at(self, h: int) -> np.ndarray:
         """Mean rewards of stage ``h``, ``(S, A)``."""
         if not 0 <= h < self._H:
             raise IndexError(f"stage {h} out of range [0, {self._H})")
         return self._R[h] if self._stage_R else self._R
 
-    def stage_P(self) -> np.ndarray:
-        """Dense ``(H, S, A, S)`` kernel (a zero-copy broadcast view for stationary dense P)."""
+    def P_by_stage(self) -> np.ndarray:
+        """Dense ``(H, S, A, S)`` kernel, one ``(S, A, S)`` block per stage (a zero-copy
+        broadcast view for stationary dense P)."""
         if self.is_sparse:
             D = self._P.toarray()
             if self._stage_P:
@@ -534,8 +569,9 @@ class EpisodicMDP(_FiniteMDP):
             return self._P
         return np.broadcast_to(self._P, (self._H,) + self._P.shape)
 
-    def stage_R(self) -> np.ndarray:
-        """``(H, S, A)`` rewards (a zero-copy broadcast view for stationary R)."""
+    def R_by_stage(self) -> np.ndarray:
+        """``(H, S, A)`` rewards, one ``(S, A)`` block per stage (a zero-copy broadcast view
+        for stationary R)."""
         if self._stage_R:
             return self._R
         return np.broadcast_to(self._R, (self._H,) + self._R.shape)
@@ -548,6 +584,12 @@ class EpisodicMDP(_FiniteMDP):
         if self._stage_P:
             return D.reshape(self._H, self.S, self.A, self.S)
         return D.reshape(self.S, self.A, self.S)
+
+    # transitional names (removed once every caller uses the names above)
+    P_stage = P_at
+    R_stage = R_at
+    stage_P = P_by_stage
+    stage_R = R_by_stage
 
     def to_dense(self) -> "EpisodicMDP":
         if not self.is_sparse:

@@ -42,6 +42,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,7 @@ BAND_KINDS = ("bootstrap", "quantile")
 SIZES = ("one-column", "two-column")
 SCALING_AXES = ("S", "A", "H")
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STUDY_KEYS = {"name", "description", "episodes", "seeds", "eval_every", "seed_chunk", "delta"}
 _LEARNER_KEYS = {"name", "label", "params", "grid"}
 _MDP_KEYS = {"family", "label", "params", "grid"}
@@ -486,6 +488,10 @@ def parse_config(data: Mapping[str, Any], source: str = "<dict>") -> Study:
     data = ctx.table(dict(data), "", _TOP_KEYS, {"study", "learners", "mdps"})
     st = ctx.table(data["study"], "study", _STUDY_KEYS, {"name", "episodes", "seeds"})
     name = ctx.string(st["name"], "study.name")
+    if not _PLAIN_NAME.fullmatch(name) or name in (".", ".."):
+        raise ctx.err("study.name", f"got {name!r}",
+                      "a plain name (letters, digits, '.', '_', '-'; no path separators): it names the "
+                      "default results folder results/<name>")
     description = st.get("description", "")
     if not isinstance(description, str):
         raise ctx.err("study.description", f"got {description!r}", "a string")

@@ -31,6 +31,7 @@ import math
 import os
 import platform
 import queue
+import signal
 import sys
 import threading
 import time
@@ -45,7 +46,7 @@ import numpy as np
 import mdptheory
 from mdptheory.sweeps import registry
 from mdptheory.sweeps.config import Configuration, Study
-from mdptheory.sweeps.store import ResultStore
+from mdptheory.sweeps.store import ResultStore, StudyLock, check_study_folder
 
 __all__ = ["run_sweep", "SweepReport", "SeedResult", "plan_units", "compute_unit", "default_workers",
            "source_fingerprint"]
@@ -327,6 +328,22 @@ class _RecordWriter:
             raise self.error
 
 
+def _watch_parent(parent_pid: int, interval: float) -> None:  # pragma: no cover - runs in workers
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def _worker_init(parent_pid: int, interval: float = 0.5) -> None:  # pragma: no cover - runs in workers
+    """Worker start-up: ignore Ctrl-C (the parent handles it and stops the pool) and exit
+    when the parent process is gone (after ``kill -9`` of ``mdptheory run``, workers would
+    otherwise stay alive and idle forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid, interval), daemon=True,
+                     name="mdptheory-parent-watch").start()
+
+
 def _iter_serial(units: list[dict]) -> Iterator[tuple[dict, list]]:
     for u in units:
         yield u, compute_unit(u)
@@ -334,7 +351,8 @@ def _iter_serial(units: list[dict]) -> Iterator[tuple[dict, list]]:
 
 def _iter_local(units: list[dict], workers: int) -> Iterator[tuple[dict, list]]:
     ctx = get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(os.getpid(),))
     futs: dict = {}
     clean = False
     try:
@@ -348,7 +366,11 @@ def _iter_local(units: list[dict], workers: int) -> Iterator[tuple[dict, list]]:
     finally:
         for f in futs:
             f.cancel()
-        # on an error or Ctrl-C do not wait for units in flight (their results are not needed)
+        # on an error or Ctrl-C do not wait for units in flight (their results are not needed):
+        # stop the workers now rather than letting them finish their current unit
+        if not clean:
+            for proc in list(getattr(ex, "_processes", {}).values()):
+                proc.terminate()
         ex.shutdown(wait=clean, cancel_futures=True)
 
 
@@ -378,6 +400,8 @@ def run_sweep(
     progress: bool = True,
     log: Callable[[str], None] | None = print,
     durable: bool = False,
+    force: bool = False,
+    connect_timeout: float = 10.0,
 ) -> SweepReport:
     """Run every missing record of ``study`` and store it under ``out/records/``.
 
@@ -406,6 +430,19 @@ def run_sweep(
     durable : bool
         ``fsync`` every record (survives OS crashes too; see
         :class:`~mdptheory.sweeps.store.ResultStore`).
+    force : bool
+        Write into ``out`` even when it is a non-empty folder that is not this study's
+        (:func:`~mdptheory.sweeps.store.check_study_folder` refuses otherwise).
+    connect_timeout : float
+        Seconds to wait for the Dask scheduler before giving up with a clear error.
+
+    Raises
+    ------
+    StudyFolderError
+        ``out`` is a file, a foreign folder (without ``force``), or in use by another run
+        (a lock file makes a second concurrent run on the same folder refuse).
+    ConnectionError
+        The Dask scheduler did not answer within ``connect_timeout``.
 
     Returns
     -------
@@ -417,8 +454,17 @@ def run_sweep(
         raise TypeError(f"study must be a Study (from load_config), got {type(study).__name__}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers = {workers!r} must be a positive integer")
+    check_study_folder(out, study.name, force=force)
     store = ResultStore(out, durable=durable)
     store.root.mkdir(parents=True, exist_ok=True)
+    lock = StudyLock(store.root).acquire()
+    try:
+        return _run_locked(study, store, t_start, say, workers, scheduler, client, progress, connect_timeout)
+    finally:
+        lock.release()
+
+
+def _run_locked(study, store, t_start, say, workers, scheduler, client, progress, connect_timeout):
     n_tmp = store.clean_temporaries()
     if n_tmp:
         say(f"removed {n_tmp} temporary file(s) left by an interrupted run")
@@ -481,7 +527,14 @@ def run_sweep(
                 from distributed import Client
             except ImportError as exc:  # pragma: no cover - optional dependency
                 raise ImportError("--scheduler needs Dask: pip install 'mdptheory[dask]'") from exc
-            client = own_client = Client(scheduler)
+            try:
+                client = own_client = Client(scheduler, timeout=f"{float(connect_timeout)}s")
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"no Dask scheduler answered at {scheduler!r} within {connect_timeout:g} s "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no reply'}); "
+                    "check the address (tcp://host:port) and that `dask scheduler` is running there"
+                ) from None
         n_workers = int(sum(client.nthreads().values()))  # parallel slots now; may grow
         units = plan_units(study, pending, None)
     else:

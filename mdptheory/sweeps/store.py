@@ -40,7 +40,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["ResultStore", "Record", "RecordStatus", "RECORD_FORMAT"]
+__all__ = ["ResultStore", "Record", "RecordStatus", "RECORD_FORMAT", "StudyFolderError", "StudyLock",
+           "check_study_folder"]
 
 #: Version of the record layout; stored in every record's metadata.
 RECORD_FORMAT = 1
@@ -159,6 +160,103 @@ def _npy_header(z: zipfile.ZipFile, member: str) -> tuple[tuple, np.dtype]:
             a = fmt.read_array(f, allow_pickle=False)
             shape, dtype = a.shape, a.dtype
     return tuple(shape), np.dtype(dtype)
+
+
+class StudyFolderError(RuntimeError):
+    """The output folder cannot be used for this study (not a study folder, another study,
+    a file, or in use by another run); the message says which and how to proceed."""
+
+
+class StudyLock:
+    """An exclusive lock on a study folder (``.lock``), held while a run writes records.
+
+    Uses ``fcntl.flock`` where available (released by the OS if the process dies, so a
+    killed run never leaves a stale lock); elsewhere an ``O_EXCL`` lock file with the owner's
+    pid. A second run on the same folder raises :class:`StudyFolderError`.
+    """
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> "StudyLock":
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - non-POSIX
+            try:
+                self._fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                raise StudyFolderError(
+                    f"{self.path.parent} is in use by another mdptheory run (lock file {self.path}; "
+                    "delete it if no run is active)") from None
+            os.write(self._fd, str(os.getpid()).encode())
+            return self
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.read(fd, 64).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise StudyFolderError(
+                f"{self.path.parent} is in use by another mdptheory run (pid {other}); wait for it to "
+                "finish or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        import os
+
+        if self._fd is None:
+            return
+        try:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+        except ImportError:  # pragma: no cover - non-POSIX
+            os.close(self._fd)
+            self.path.unlink(missing_ok=True)
+        self._fd = None
+
+    def __enter__(self) -> "StudyLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def check_study_folder(root: str | Path, study_name: str, *, force: bool = False) -> None:
+    """Refuse to write ``study_name`` into ``root`` when that would touch files that are not
+    this study's: ``root`` is a file; a non-empty folder without ``study.json`` (not written by
+    ``mdptheory run``); or the folder of a study with another name. ``force=True`` accepts the
+    last two (records of other configurations are never deleted)."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise StudyFolderError(f"--out {root} is a file, not a folder")
+    if not root.exists() or force:
+        return
+    entries = [p.name for p in root.iterdir() if p.name != ".lock"]
+    if not entries:
+        return
+    sj = root / "study.json"
+    if not sj.exists():
+        raise StudyFolderError(
+            f"{root} is not empty and is not a study folder (no study.json; it holds "
+            f"{', '.join(sorted(entries)[:3])}{', ...' if len(entries) > 3 else ''}): results would "
+            "overwrite its table.csv and figures/; choose another --out, or pass --force")
+    try:
+        other = json.loads(sj.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError):
+        raise StudyFolderError(f"{sj} is unreadable (not JSON); choose another --out, or pass --force") from None
+    if other != study_name:
+        raise StudyFolderError(
+            f"{root} holds the results of study {other!r}, not {study_name!r}; choose another --out, "
+            "or pass --force to add this study's records next to them (its table and figures are replaced)")
 
 
 class ResultStore:

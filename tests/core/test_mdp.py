@@ -212,11 +212,38 @@ def test_objects_and_arrays_are_immutable():
         e.P.data[0] = 0.3
 
 
-def test_dense_float64_contiguous_P_is_not_copied():
+def test_model_cannot_change_after_validation():
+    """Editing the caller's arrays after building a model leaves the model (and any
+    certificate computed from it) untouched: the default copies them."""
     P, R = small_arrays()
-    m = DiscountedMDP(P, R, 0.9)
-    assert np.shares_memory(m.P, P)
-    assert P.flags.writeable  # the caller's own array is left alone
+    init = np.array([0.5, 0.5])
+    m = DiscountedMDP(P, R, 0.9, init)
+    e = EpisodicMDP(P.copy(), R.copy(), 3, init)
+    before = (m.P.copy(), m.R.copy(), m.initial.copy())
+    P[0, 0, :] = [2.0, -1.0]
+    R[:] = 7.0
+    init[:] = [1.0, 0.0]
+    np.testing.assert_array_equal(m.P, before[0])
+    np.testing.assert_array_equal(m.R, before[1])
+    np.testing.assert_array_equal(m.initial, before[2])
+    assert not np.shares_memory(m.P, P) and not np.shares_memory(m.R, R)
+    assert P.flags.writeable                       # the caller's own array is left alone
+    for arr in (m.P, m.R, m.initial, e.P, e.R, e.initial):
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            arr[(0,) * arr.ndim] = 0.0
+    # a model built from another model's (frozen) arrays shares them: no copy needed
+    m2 = m.replace(gamma=0.5)
+    assert np.shares_memory(m2.P, m.P) and np.shares_memory(m2.R, m.R)
+
+
+def test_zero_copy_opt_in_keeps_a_read_only_view():
+    P, R = small_arrays()
+    m = DiscountedMDP(P, R, 0.9, copy=False)
+    assert np.shares_memory(m.P, P) and not m.P.flags.writeable
+    assert P.flags.writeable                       # the caller's array keeps its flags
+    e = EpisodicMDP(P, R, 2, 0, copy=False)
+    assert np.shares_memory(e.P, P)
 
 
 def test_dense_sparse_round_trip():
