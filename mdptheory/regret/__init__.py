@@ -2,7 +2,7 @@
 
 from mdptheory.regret.analysis import (ExponentFit, fit_exponent, fit_power_law, fraction_above, quantiles,
                                        ratio_to_bound)
-from mdptheory.regret.bounds import bound_curve, minimax_lower_bound
+from mdptheory.regret.bounds import bound_curve, minimax_lower_bound, theory_exponent
 from mdptheory.regret.engine import env_arrays, mdp_measures, run, seed_rng
 from mdptheory.regret.trace import RegretTrace, cumulative_regret
 
@@ -20,5 +20,6 @@ __all__ = [
     "quantiles",
     "fraction_above",
     "bound_curve",
+    "theory_exponent",
     "minimax_lower_bound",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 from mdptheory.core.validation import check_int
 from mdptheory.learners.base import RegretBound, episode_counts
 
-__all__ = ["bound_curve", "minimax_lower_bound"]
+__all__ = ["bound_curve", "minimax_lower_bound", "theory_exponent"]
 
 
 def bound_curve(learner, S: int, A: int, H: int, K, delta: float | None = None) -> RegretBound:
@@ -25,6 +25,22 @@ def bound_curve(learner, S: int, A: int, H: int, K, delta: float | None = None) 
         delta = getattr(learner, "delta", None)
     kw = {} if delta is None else {"delta": delta}
     return learner.bound(S, A, H, K, **kw)
+
+
+def theory_exponent(learner, S: int, A: int, H: int, K: float = 1e15, delta: float | None = None) -> float:
+    r"""The theorem's rate in ``K``: the slope of :math:`\log` (leading term of
+    ``learner.bound``) in :math:`\log K` between ``K`` and ``10 K``, by default far in the
+    asymptotic regime (``K = 1e15``, past every burn-in term; log factors make it
+    slightly exceed the pure power, e.g. 0.51-0.52 for :math:`\sqrt{K}\,\mathrm{polylog}K`).
+    NaN when the learner has no bound or its leading term is not positive."""
+    try:
+        b = bound_curve(learner, S, A, H, np.array([float(K), 10.0 * float(K)]), delta)
+    except NotImplementedError:
+        return float("nan")
+    lead = np.broadcast_to(np.asarray(b.leading, dtype=float), (2,))
+    if not np.all(np.isfinite(lead)) or lead.min() <= 0:
+        return float("nan")
+    return float(np.log10(lead[1] / lead[0]))
 
 
 def minimax_lower_bound(S: int, A: int, H: int, K, *, setting: str = "INHOM",

@@ -1,5 +1,5 @@
-"""The README is executable documentation: CI runs its test command, and its Python
-snippets run as written."""
+"""The README is executable documentation: CI runs its test command (its Python snippets
+run as scripts in ``test_snippets.py``)."""
 
 import re
 from pathlib import Path
@@ -25,12 +25,3 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
 def test_main_job_study_file_exists():
     study = quick_start_commands()[0].split("mdptheory run ", 1)[1].split()[0]
     assert (ROOT / study).is_file(), study
-
-
-def test_python_snippets_run(capsys):
-    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
-    assert len(blocks) >= 3
-    for code in blocks:
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
-    out = capsys.readouterr().out
-    assert "fitted exponent" in out
