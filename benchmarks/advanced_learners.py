@@ -1,4 +1,4 @@
-"""Speed of the issue-4B learners (MVP, VarianceMVP, ReferenceCappedDoubling, UCBAdvantage,
+"""Speed of the model-based and advantage learners (MVP, VarianceMVP, ReferenceCappedDoubling, UCBAdvantage,
 QEarlySettledAdvantage, EULER): compiled loop vs the plain-Python teaching path, side by side
 in one run, on RiverSwim(6), H = 20 (rewards / H for the N2 learners).
 

@@ -1,4 +1,4 @@
-"""Exact-solver benchmark (issue 2): ours vs QuantEcon vs pymdptoolbox vs the memory limit.
+"""Exact-solver benchmark: ours vs QuantEcon vs pymdptoolbox vs the memory limit.
 
 Instances (gamma = 0.99, rows ~ Dirichlet(1) / uniform weights, R ~ U[0, 1]):
   dense (S, A) = (500, 10) and (2000, 5); sparse S = 20000, A = 4, 5 successors per pair.

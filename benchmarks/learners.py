@@ -2,7 +2,7 @@
 
     python benchmarks/learners.py            # full (a few minutes)
     python benchmarks/learners.py --quick    # smaller K for a smoke run
-    python benchmarks/learners.py --only 2,3 # just the issue-4 speed sections
+    python benchmarks/learners.py --only 2,3 # just the loop-speed sections
 
 Measures
 1. Episodes/s of our UCBVI-BF (compiled loop, exact pseudo-regret of every episode ON, one

@@ -1,4 +1,4 @@
-"""Sweep machinery benchmark (issue 5 targets), measured side by side in one run.
+"""Sweep machinery benchmark, measured side by side in one run.
 
 1. Overhead: a study of 1,000 short records run by ``run_sweep`` (serial: scheduling,
    hashing and atomic writes of every record) against the *same work units* (the same

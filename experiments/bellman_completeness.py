@@ -1,4 +1,4 @@
-"""Study: realizability vs Bellman completeness on linear classes (issue 6).
+"""Study: realizability vs Bellman completeness on linear classes.
 
 Figures (written to --out, default ``results/bellman_completeness``):
 

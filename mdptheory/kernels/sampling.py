@@ -22,7 +22,7 @@ first the reward (one ``rng.random()`` for Bernoulli, one ``rng.standard_normal(
 Gaussian, nothing for deterministic), then the next state (one ``rng.random()``, inverse
 CDF by a left-to-right cumulative scan of the row).
 
-Performance notes (issue 4; measured in ``docs/benchmarks.md``). The per-step helpers
+Performance notes (measured in ``docs/benchmarks.md``). The per-step helpers
 (:func:`stage`, :func:`categorical`, :func:`draw_reward`, :func:`env_step`) are
 ``inline="always"``: an ordinary call of a numba function passes every array as a dozen
 scalars and costs an atomic incref/decref per array argument unless numba's refcount

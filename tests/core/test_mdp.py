@@ -1,4 +1,4 @@
-"""Every invalid input listed in issue 2 (item 4) raises the right error with a message that
+"""Every invalid input of the model constructors raises the right error with a message that
 names the offending index and value; valid objects are immutable and zero-copy."""
 
 import re

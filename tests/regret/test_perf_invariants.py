@@ -1,4 +1,4 @@
-"""Bit-identity invariants of the issue-4 performance work (numba inlining of the sampling
+"""Bit-identity invariants of the performance work (numba inlining of the sampling
 helpers, the in-place inverse-CDF scan of ``env_step``, the 4-row ``value_det`` kernel, the
 manually inlined optimistic Q-learning update and Q-EarlySettled's ``n ** 0.75`` table).
 
