@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 
 import importlib as _importlib
 
-from mdptheory.core import DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, LinearMDP, validate_policy
+from mdptheory.core import (DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, LinearMDP, NonStationaryMDP,
+                            validate_policy)
 from mdptheory.solvers import Solution, evaluate, evaluate_q, solve
 from mdptheory.regret import RegretTrace, run
 
@@ -39,6 +40,7 @@ __all__ = [
     "EpisodicMDP",
     "LinearMDP",
     "DiscountedLinearMDP",
+    "NonStationaryMDP",
     "validate_policy",
     "Solution",
     "solve",

@@ -2,6 +2,7 @@
 
 from mdptheory.core.mdp import ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, as_mdp
 from mdptheory.core.linear import DiscountedLinearMDP, LinearMDP
+from mdptheory.core.nonstationary import NonStationaryMDP, VariationBudget
 from mdptheory.core.policy import PolicySpec, to_stochastic, uniform_policy, validate_policy
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "EpisodicMDP",
     "LinearMDP",
     "DiscountedLinearMDP",
+    "NonStationaryMDP",
+    "VariationBudget",
     "as_mdp",
     "ROW_SUM_TOL",
     "PolicySpec",

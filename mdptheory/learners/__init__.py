@@ -15,6 +15,14 @@ from mdptheory.learners.reference_capped import ReferenceCappedDoubling
 from mdptheory.learners.ucb_advantage import UCBAdvantage
 from mdptheory.learners.q_earlysettled_advantage import QEarlySettledAdvantage
 from mdptheory.learners.euler import EULER
+from mdptheory.learners.step_based import StepLearner, StepRun, run_steps
+from mdptheory.learners.q_learning import QLearning
+from mdptheory.learners.double_q import DoubleQLearning
+from mdptheory.learners.maxmin_q import MaxminQLearning
+from mdptheory.learners.redq import REDQ
+from mdptheory.learners.restart_q_ucb import RestartQUCB
+from mdptheory.learners.restart_ucbvi import RestartUCBVI
+from mdptheory.learners.sliding_window_ucbvi import SlidingWindowUCBVI
 
 __all__ = [
     "Learner",
@@ -28,9 +36,14 @@ __all__ = [
     "UCBAdvantage",
     "QEarlySettledAdvantage",
     "EULER",
+    "RestartQUCB",
+    "RestartUCBVI",
+    "SlidingWindowUCBVI",
     "OptimisticQLearning",
     "PSRL",
     "EpsilonGreedyQLearning",
     "CertaintyEquivalence",
     "UniformRandom",
 ]
+# step-based learners on discounted (or episodic) models: over-estimation bias, not regret
+__all__ += ["QLearning", "DoubleQLearning", "MaxminQLearning", "REDQ", "StepLearner", "StepRun", "run_steps"]

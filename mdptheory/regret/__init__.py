@@ -2,12 +2,16 @@
 
 from mdptheory.regret.analysis import (ExponentFit, fit_exponent, fit_power_law, fraction_above, quantiles,
                                        ratio_to_bound)
+from mdptheory.regret.nonstationary import run_nonstationary
+from mdptheory.regret.bias import (BiasCurves, BiasPoint, BiasTrace, bias_trace, min_max_bias_uniform,
+                                   next_state_weights, occupancy_weights, policy_bias)
 from mdptheory.regret.bounds import bound_curve, minimax_lower_bound, theory_exponent
 from mdptheory.regret.engine import env_arrays, mdp_measures, run, seed_rng
 from mdptheory.regret.trace import RegretTrace, cumulative_regret
 
 __all__ = [
     "run",
+    "run_nonstationary",
     "RegretTrace",
     "cumulative_regret",
     "seed_rng",
@@ -23,3 +27,5 @@ __all__ = [
     "theory_exponent",
     "minimax_lower_bound",
 ]
+__all__ += ["bias_trace", "BiasTrace", "BiasCurves", "BiasPoint", "policy_bias", "occupancy_weights",
+            "next_state_weights", "min_max_bias_uniform"]

@@ -3,8 +3,9 @@ r"""Load a results directory and summarise it.
 * :func:`load_results` -- the stored arrays, stacked per configuration (numpy), with
   :meth:`Results.to_frame` for a tidy pandas DataFrame (pandas is optional).
 * :func:`summarize` -- one :class:`SummaryRow` per (learner, MDP configuration): final mean
-  regret with its bootstrap CI, fitted exponent in K with its CI, the theorem's bound at K
-  and the ratio to it; :func:`write_tables` writes ``table.csv`` / ``table.md``.
+  regret with its bootstrap CI, fitted exponent in K with its CI, the theorem's raw bound at
+  K next to the trivial cap H K (K under N2) with a vacuous flag, and the ratio to the raw
+  bound; :func:`write_tables` writes ``table.csv`` / ``table.md``.
 * :func:`scaling_fits` -- final regret against S, A or H with fitted exponents next to the
   slope of the theorem's bound over the same grid.
 """
@@ -280,8 +281,8 @@ def theory_exponent_K(config: Configuration, delta: float) -> float:
     r"""The theorem's rate in K: slope of log(leading term of the bound) in log K between
     :data:`ASYMPTOTIC_K` and ten times it (log factors make it slightly exceed the pure
     power, e.g. 0.51-0.52 for :math:`\sqrt{K}\,\mathrm{polylog}(K)`). The leading term is
-    used because some implemented bounds cap the total at the trivial :math:`HK`, or carry
-    burn-in terms that dominate until astronomically large K."""
+    used because some implemented bounds carry burn-in terms that dominate until
+    astronomically large K."""
     v = [_bound_scalar(config, k, delta, "leading") for k in (ASYMPTOTIC_K, 10 * ASYMPTOTIC_K)]
     if not np.all(np.isfinite(v)) or min(v) <= 0:
         return float("nan")
@@ -298,8 +299,12 @@ class SummaryRow:
     ``regret_*`` are Regret(K) over seeds (mean, percentile-bootstrap CI at ``level``);
     ``exponent*`` the log-log slope of the mean cumulative regret over the last decade of
     episodes (``[K/10, K]``) with a seed-bootstrap CI; ``theory_exponent`` the slope in K of
-    the bound's leading term at :data:`ASYMPTOTIC_K` (:func:`theory_exponent_K`); ``bound`` the theorem's bound at K and ``ratio`` =
-    ``regret_mean / bound``.
+    the bound's leading term at :data:`ASYMPTOTIC_K` (:func:`theory_exponent_K`); ``bound`` the
+    theorem's RAW bound at K (``RegretBound.value``, never capped); ``trivial_cap`` the regret
+    no learner can exceed in the bound's reward scale (``RegretBound.trivial_cap``: ``H K``,
+    ``K`` under N2); ``vacuous`` is ``bound >= trivial_cap`` (the bound says nothing at K);
+    ``ratio`` = ``regret_mean / bound`` (raw bound). The four are NaN / ``None`` for learners
+    without a bound.
     """
 
     key: str
@@ -319,6 +324,8 @@ class SummaryRow:
     exponent_hi: float
     theory_exponent: float
     bound: float
+    trivial_cap: float
+    vacuous: bool | None
     ratio: float
     bound_theorem: str
     bound_explicit_constants: str
@@ -381,13 +388,15 @@ def summarize(results: Results, level: float | None = None, n_boot: int | None =
             ex = elo = ehi = nan
         bval, bobj = configuration_bound(c, np.array([float(K)]), st.delta)
         bound = float(bval[0])
+        cap = nan if bobj is None or bobj.trivial_cap is None else float(np.ravel(bobj.trivial_cap)[0])
+        vacuous = None if math.isnan(bound) or math.isnan(cap) else bool(bound >= cap)
         rows.append(SummaryRow(
             key=c.key, learner=c.learner.label, mdp=c.mdp.label, family=c.mdp.family,
             S=c.S, A=c.A, H=c.H, K=K, n_seeds=r.n_seeds,
             regret_mean=float(m[0]), regret_lo=float(lo[0]), regret_hi=float(hi[0]),
             exponent=ex, exponent_lo=elo, exponent_hi=ehi,
             theory_exponent=theory_exponent_K(c, st.delta),
-            bound=bound, ratio=float(m[0]) / bound if math.isfinite(bound) and bound > 0 else nan,
+            bound=bound, trivial_cap=cap, vacuous=vacuous, ratio=float(m[0]) / bound if math.isfinite(bound) and bound > 0 else nan,
             bound_theorem=getattr(bobj, "theorem", "") if bobj is not None else "",
             bound_explicit_constants=("" if bobj is None else ("yes" if getattr(bobj, "explicit_constants", False) else "no (rate only)")),
             measures=_measures(c, st.outputs.measures),
@@ -431,17 +440,25 @@ def write_tables(rows: list[SummaryRow], out, kinds=("csv", "markdown"), level: 
 
 
 def markdown_table(rows: list[SummaryRow], level: float = 0.95) -> str:
-    """The summary as a Markdown table (what ``mdptheory run`` prints)."""
+    """The summary as a Markdown table (what ``mdptheory run`` prints).
+
+    ``bound(K)`` is the raw bound (never capped), ``trivial cap`` the regret no learner can
+    exceed (``H K``; ``K`` under N2), ``vacuous`` says whether ``bound(K) >= trivial cap``, and
+    ``ratio`` = Regret(K) / bound(K)."""
     pct = f"{100 * level:g}%"
-    head = ["learner", "MDP", "S", "A", "H", "K", "seeds", f"Regret(K) [{pct} CI]", f"exponent [{pct} CI]", "theory", "bound(K)", "ratio"]
+    head = ["learner", "MDP", "S", "A", "H", "K", "seeds", f"Regret(K) [{pct} CI]", f"exponent [{pct} CI]", "theory",
+            "bound(K)", "trivial cap", "vacuous", "ratio"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         ci = f"{r.regret_mean:.4g} [{r.regret_lo:.4g}, {r.regret_hi:.4g}]"
         ex = "n/a" if math.isnan(r.exponent) else f"{r.exponent:.2f} [{r.exponent_lo:.2f}, {r.exponent_hi:.2f}]"
         th = "n/a" if math.isnan(r.theory_exponent) else f"{r.theory_exponent:.2f}"
         bd = "n/a" if math.isnan(r.bound) else f"{r.bound:.3g}"
+        cp = "n/a" if math.isnan(r.trivial_cap) else f"{r.trivial_cap:.3g}"
+        va = "n/a" if r.vacuous is None else ("yes" if r.vacuous else "no")
         ra = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2e}"
-        lines.append("| " + " | ".join([r.learner, r.mdp, str(r.S), str(r.A), str(r.H), str(r.K), str(r.n_seeds), ci, ex, th, bd, ra]) + " |")
+        lines.append("| " + " | ".join([r.learner, r.mdp, str(r.S), str(r.A), str(r.H), str(r.K), str(r.n_seeds), ci, ex,
+                                         th, bd, cp, va, ra]) + " |")
     return "\n".join(lines)
 
 

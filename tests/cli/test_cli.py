@@ -62,6 +62,64 @@ def test_run_and_plot(tmp_path, capsys, monkeypatch):
     assert (out / "figures" / "loglog.pdf").exists() and (out / "table.csv").exists()
 
 
+def _sqrt_bound_learner():
+    """A learner class with the made-up bound ``10 H sqrt(K)`` (cap ``H K``), registered as
+    ``SqrtBoundRandomCLI``: non-vacuous for ``K > 100``, unlike every theorem's bound at the
+    small K of a test."""
+    from mdptheory.learners import UniformRandom
+    from mdptheory.learners.base import RegretBound
+    from mdptheory.sweeps import register
+
+    class SqrtBoundRandom(UniformRandom):
+        def bound(self, S, A, H, K, delta=None):
+            K = np.asarray(K, dtype=float)
+            v = 10.0 * H * np.sqrt(K)
+            return RegretBound(value=v, leading=v, lower_order=0.0 * v, normalization="N1", setting="any",
+                               theorem="test: 10 H sqrt(K)", explicit_constants=True, holds_with_probability=1.0,
+                               trivial_cap=H * K)
+
+    register("learner", "SqrtBoundRandomCLI", SqrtBoundRandom)
+    return SqrtBoundRandom
+
+
+def test_table_bound_columns(tmp_path, capsys, monkeypatch):
+    """table.csv and the printed table carry the raw bound, the trivial cap H K, whether the
+    bound is vacuous (>= cap) and Regret(K) / raw bound, equal to the learners' own bound()."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    from mdptheory.learners import UCBVI
+
+    Sqrt = _sqrt_bound_learner()
+    f = tmp_path / "s.toml"
+    f.write_text(textwrap.dedent(STUDY).replace('figures = ["regret", "loglog"]', "figures = []")
+                 + '\n[[learners]]\nname = "SqrtBoundRandomCLI"\nlabel = "sqrt-bound"\n')
+    out = tmp_path / "res"
+    assert main(["run", str(f), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    rows = {r["learner"]: r for r in csv.DictReader((out / "table.csv").open())}
+    assert set(rows) == {"UCBVI-BF", "sqrt-bound"}
+    for col in ("bound", "trivial_cap", "vacuous", "ratio"):
+        assert col in rows["UCBVI-BF"]
+    H, K = 4, 200
+    for lab, learner in (("UCBVI-BF", UCBVI(bonus="bernstein", bonus_scale=0.1)), ("sqrt-bound", Sqrt())):
+        b = learner.bound(3, 2, H, K, 0.1)
+        r = rows[lab]
+        assert float(r["bound"]) == float(b.value)                     # raw, never capped
+        assert float(r["trivial_cap"]) == float(b.trivial_cap) == H * K
+        assert r["vacuous"] == str(bool(float(b.value) >= H * K))
+        assert float(r["ratio"]) == float(r["regret_mean"]) / float(b.value)
+    # UCBVI-BF's bound at K = 200 is far above H K = 800; 10 H sqrt(200) = 565.7 is below it
+    assert rows["UCBVI-BF"]["vacuous"] == "True" and float(rows["UCBVI-BF"]["bound"]) > 800
+    assert rows["sqrt-bound"]["vacuous"] == "False"
+    assert float(rows["sqrt-bound"]["bound"]) == 10.0 * H * np.sqrt(K)
+    # the printed (and table.md) table: bound(K), trivial cap, vacuous, ratio
+    md = (out / "table.md").read_text()
+    head = "| bound(K) | trivial cap | vacuous | ratio |"
+    assert head in printed and head in md
+    ub = UCBVI(bonus="bernstein", bonus_scale=0.1).bound(3, 2, H, K, 0.1).value
+    assert f"| {ub:.3g} | 800 | yes |" in printed
+    assert f"| {10.0 * H * np.sqrt(K):.3g} | 800 | no |" in printed
+
+
 def test_config_error_exit_code(tmp_path, capsys):
     f = tmp_path / "bad.toml"
     f.write_text(textwrap.dedent(STUDY).replace('name = "UCBVI"', 'name = "UCBVII"'))
