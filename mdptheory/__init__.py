@@ -12,6 +12,7 @@ import importlib as _importlib
 from mdptheory.core import (DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, LinearMDP, NonStationaryMDP,
                             validate_policy)
 from mdptheory.solvers import Solution, evaluate, evaluate_q, solve
+from mdptheory.solvers.robust import KL, TV, ChiSquare, solve_robust
 from mdptheory.regret import RegretTrace, run
 
 #: The layers, bottom first: a module imports only from its own layer and the ones before it
@@ -44,6 +45,10 @@ __all__ = [
     "validate_policy",
     "Solution",
     "solve",
+    "solve_robust",
+    "TV",
+    "KL",
+    "ChiSquare",
     "evaluate",
     "evaluate_q",
     "run",

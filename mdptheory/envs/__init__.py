@@ -45,3 +45,7 @@ from mdptheory.envs.bias_examples import NoisyRewardMDP, as_noisy, maximization_
 # maximization_bias and van_hasselt_grid return a NoisyRewardMDP (per-pair reward laws), not a
 # core model: importable here, not study-file families.
 __all__ += ["noisy_garnet"]
+from mdptheory.envs.robust_examples import (RobustLinearInstance, RobustTabularInstance, robust_gridworld,
+                                            robust_linear_instance, robust_riverswim)
+__all__ += ["robust_linear_instance", "robust_riverswim", "robust_gridworld", "RobustLinearInstance",
+            "RobustTabularInstance"]

@@ -20,3 +20,6 @@ __all__ = [
     "diameter", "diameter_info", "Diameter", "variance_norms", "VarianceNorms", "return_variance", "value_norm",
     "next_value_variance", "bias_span", "policy_chain", "stationary_distribution", "hitting_times",
 ]
+# robust measures need a policy and an uncertainty set: importable here, not study-file measures
+from mdptheory.measures.robust import (PerturbedValue, RobustPolicyValue, RobustSuboptimality, perturbed_value,
+                                       robust_policy_value, robust_suboptimality)

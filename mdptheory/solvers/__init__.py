@@ -28,3 +28,8 @@ __all__ = [
     "occupancy_measure", "relative_value_iteration", "backward_induction", "evaluate_episodic",
     "certify",
 ]
+from mdptheory.solvers.robust import (DEFAULT_ROBUST_METHOD, KL, ROBUST_METHODS, TV, ChiSquare,
+                                      RobustEvaluation, evaluate_robust, robust_q, solve_robust,
+                                      worst_case_kernel)
+__all__ += ["solve_robust", "evaluate_robust", "robust_q", "worst_case_kernel", "RobustEvaluation",
+            "TV", "KL", "ChiSquare", "ROBUST_METHODS", "DEFAULT_ROBUST_METHOD"]
