@@ -86,53 +86,35 @@ def _better(hi, lo, bhi, blo):
     return hi > bhi or (hi == bhi and lo > blo)
 
 
-@njit(cache=True)
-def accurate_backup_dense(P, R, gamma, V, hi_out, lo_out, err_out):
-    """``(TV)(s) ~ hi_out[s] + lo_out[s]`` within ``err_out[s]`` for a dense ``P (S, A, S)``."""
-    S, A, S2 = P.shape
-    for s in range(S):
-        bhi = -np.inf
-        blo = 0.0
-        berr = 0.0
-        for a in range(A):
-            p = 0.0
-            q = 0.0
-            mag = 0.0
-            for j in range(S2):
-                h, r = _two_prod(P[s, a, j], V[j])
-                p, t = _two_sum(p, h)
-                q += t + r
-                mag += abs(h)
-            hi, lo, err = _finish_q(R[s, a], gamma, p, q, mag, S2)
-            if a == 0 or _better(hi, lo, bhi, blo):
-                bhi, blo = hi, lo
-            if err > berr:
-                berr = err
-        hi_out[s] = bhi
-        lo_out[s] = blo
-        err_out[s] = berr
+@njit(cache=True, inline="always")
+def _dot2_step(p, q, mag, x, y):
+    h, r = _two_prod(x, y)
+    p, t = _two_sum(p, h)
+    return p, q + (t + r), mag + abs(h)
 
 
 @njit(cache=True)
-def accurate_backup_csr(indptr, indices, data, R, gamma, V, hi_out, lo_out, err_out, row0=0):
-    """As :func:`accurate_backup_dense` for ``P`` in CSR form with rows ``row0 + s * A + a``
-    (``row0`` selects a stage of a stage-dependent model)."""
+def _accurate_backup(P, indptr, indices, data, dense, R, gamma, V, hi_out, lo_out, err_out, row0):
+    """One kernel for both storage formats (``dense`` selects ``P (S, A, S)`` or the CSR
+    arrays; the other is a dummy)."""
     S, A = R.shape
     for s in range(S):
         bhi = -np.inf
         blo = 0.0
         berr = 0.0
         for a in range(A):
-            row = row0 + s * A + a
             p = 0.0
             q = 0.0
             mag = 0.0
-            n = indptr[row + 1] - indptr[row]
-            for k in range(indptr[row], indptr[row + 1]):
-                h, r = _two_prod(data[k], V[indices[k]])
-                p, t = _two_sum(p, h)
-                q += t + r
-                mag += abs(h)
+            if dense:
+                n = P.shape[2]
+                for j in range(n):
+                    p, q, mag = _dot2_step(p, q, mag, P[s, a, j], V[j])
+            else:
+                row = row0 + s * A + a
+                n = indptr[row + 1] - indptr[row]
+                for k in range(indptr[row], indptr[row + 1]):
+                    p, q, mag = _dot2_step(p, q, mag, data[k], V[indices[k]])
             hi, lo, err = _finish_q(R[s, a], gamma, p, q, mag, n)
             if a == 0 or _better(hi, lo, bhi, blo):
                 bhi, blo = hi, lo
@@ -141,6 +123,24 @@ def accurate_backup_csr(indptr, indices, data, R, gamma, V, hi_out, lo_out, err_
         hi_out[s] = bhi
         lo_out[s] = blo
         err_out[s] = berr
+
+
+_NO_INT = np.zeros(1, dtype=np.int64)
+_NO_FLOAT = np.zeros(1)
+_NO_P = np.zeros((1, 1, 1))
+
+
+def accurate_backup_dense(P, R, gamma, V, hi_out, lo_out, err_out):
+    """``(TV)(s) ~ hi_out[s] + lo_out[s]`` within ``err_out[s]`` for a dense ``P (S, A, S)``."""
+    _accurate_backup(P, _NO_INT, _NO_INT, _NO_FLOAT, True, R, float(gamma), V, hi_out, lo_out, err_out, 0)
+
+
+def accurate_backup_csr(indptr, indices, data, R, gamma, V, hi_out, lo_out, err_out, row0=0):
+    """As :func:`accurate_backup_dense` for ``P`` in CSR form with rows ``row0 + s * A + a``
+    (``row0`` selects a stage of a stage-dependent model)."""
+    _accurate_backup(_NO_P, np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                     np.asarray(data, dtype=np.float64), False, R, float(gamma), V, hi_out, lo_out,
+                     err_out, int(row0))
 
 
 @njit(cache=True)

@@ -201,10 +201,18 @@ def value_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_0
     \le` ``tol`` and returns the midpoint-corrected values (not the raw iterate).
     """
     ops = DiscountedOps(mdp)
-    V = _init_V(mdp, V0)
+    return certified_iteration(ops, _init_V(mdp, V0), tol, max_iter, 0, "vi")
+
+
+def certified_iteration(ops, V: np.ndarray, tol: float, max_iter: int, m: int, method: str) -> Solution:
+    """The loop shared by value iteration (``m = 0``) and modified policy iteration: an
+    improvement step ``TV`` (greedy actions ``pi``), the float midpoint test, the rigorous
+    certificate once that test passes (:class:`_Certifier`), then ``m`` partial evaluation
+    sweeps ``V <- T_pi V``. ``ops`` provides ``tmax``, ``tpi``, ``gamma`` and the certificate's
+    ``accurate_backup`` / ``row_sum_defect`` (any monotone, shift-commuting operator)."""
     TV = np.empty_like(V)
-    pi = np.empty(mdp.S, dtype=np.int64)
-    cert = _Certifier(ops, tol, "vi")
+    pi = np.empty(V.shape[0], dtype=np.int64)
+    cert = _Certifier(ops, tol, method)
     k = 0
     while k < max_iter:
         ops.tmax(V, TV, pi)
@@ -214,6 +222,9 @@ def value_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 100_0
             if cert.check(V, V_hat):
                 break
         V, TV = TV, V
+        for _ in range(m):
+            ops.tpi(pi, V, TV)
+            V, TV = TV, V
     return cert.finish(k, "certified error bound <= tol", k >= max_iter)
 
 
@@ -347,19 +358,4 @@ def modified_policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: i
         V = np.full(mdp.S, float(np.min(mdp.R)) / (1.0 - ops.gamma))
     else:
         V = _init_V(mdp, V0)
-    TV = np.empty_like(V)
-    pi = np.empty(mdp.S, dtype=np.int64)
-    cert = _Certifier(ops, tol, "mpi")
-    k = 0
-    while k < max_iter:
-        ops.tmax(V, TV, pi)
-        k += 1
-        V_hat, bound = _mcqueen(ops.gamma, V, TV)
-        if cert.near(bound, V_hat) or k == max_iter:
-            if cert.check(V, V_hat):
-                break
-        V, TV = TV, V
-        for _ in range(m):
-            ops.tpi(pi, V, TV)
-            V, TV = TV, V
-    return cert.finish(k, "certified error bound <= tol", k >= max_iter)
+    return certified_iteration(ops, V, tol, max_iter, m, "mpi")
