@@ -49,3 +49,6 @@ from mdptheory.envs.robust_examples import (RobustLinearInstance, RobustTabularI
                                             robust_linear_instance, robust_riverswim)
 __all__ += ["robust_linear_instance", "robust_riverswim", "robust_gridworld", "RobustLinearInstance",
             "RobustTabularInstance"]
+from mdptheory.envs.cliff_walk import cliff_walk_layout, modified_cliff_walk
+from mdptheory.envs.model_error import approximate_model
+__all__ += ["modified_cliff_walk"]
