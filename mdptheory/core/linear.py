@@ -24,6 +24,11 @@ probability vector (entries :math:`\ge -10^{-12}`, the tiny negatives being set 
 sums equal to one within :data:`mdptheory.core.mdp.ROW_SUM_TOL`). ``to_mdp()`` returns the
 equivalent tabular :class:`~mdptheory.core.EpisodicMDP` (or
 :class:`~mdptheory.core.DiscountedMDP`).
+
+:class:`FeaturizedMDP` pairs any episodic tabular model with a feature array that need *not*
+make it linear (misspecified linear MDPs, Jin et al. 2020, Assumption B); :func:`feature_view`
+gives the ``(tabular model, features)`` pair of either kind, one-hot features for a plain
+:class:`~mdptheory.core.EpisodicMDP` (the tabular embedding ``d = S A``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import numpy as np
 
 from mdptheory.core.mdp import ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, _as_float_array, _readonly
 
-__all__ = ["LinearMDP", "DiscountedLinearMDP", "NEGATIVE_TOL"]
+__all__ = ["LinearMDP", "DiscountedLinearMDP", "FeaturizedMDP", "feature_view", "NEGATIVE_TOL"]
 
 #: Implied transition probabilities in ``[-NEGATIVE_TOL, 0)`` are treated as round-off and set to 0.
 NEGATIVE_TOL = 1e-12
@@ -273,3 +278,117 @@ class DiscountedLinearMDP(_LinearBase):
 
     def __repr__(self) -> str:
         return f"DiscountedLinearMDP(S={self.S}, A={self.A}, d={self.d}, gamma={self.gamma:g})"
+
+
+class FeaturizedMDP:
+    r"""An episodic tabular model together with a feature map that need not make it linear.
+
+    ``P_h(s'|s,a)`` and ``r_h(s,a)`` are those of ``mdp``; ``phi`` (``(S, A, d)`` or
+    ``(H, S, A, d)``) is what a linear learner sees. When the generator knows it, ``zeta`` is
+    the distance of the kernel to the nearest kernel linear in ``phi``,
+    :math:`\zeta=\min_\mu\max_{h,s,a}\tfrac12\|P_h(\cdot|s,a)-\phi_h(s,a)^\top\mu_h\|_1`
+    (``None`` = not known). Accepted by :func:`mdptheory.run` like a :class:`LinearMDP`: the
+    engine samples and evaluates on :meth:`to_mdp`, feature learners read :attr:`phi`.
+
+    Raises
+    ------
+    TypeError
+        If ``mdp`` is not an :class:`~mdptheory.core.EpisodicMDP`.
+    ValueError
+        For a wrong feature shape, a non-finite feature or a negative ``zeta``.
+    """
+
+    __slots__ = ("_mdp", "_phi", "_zeta", "_frozen")
+
+    def __init__(self, mdp: EpisodicMDP, phi, *, zeta: float | None = None):
+        if not isinstance(mdp, EpisodicMDP):
+            raise TypeError(f"mdp must be an EpisodicMDP, got {type(mdp).__name__}")
+        phi = _as_float_array(phi, "phi")
+        S, A, H = mdp.S, mdp.A, mdp.H
+        if phi.ndim not in (3, 4) or phi.shape[-3:-1] != (S, A) or (phi.ndim == 4 and phi.shape[0] != H) \
+                or phi.shape[-1] < 1:
+            raise ValueError(f"phi must have shape (S, A, d) = ({S}, {A}, d) or (H, S, A, d) with H = {H}, "
+                             f"got {phi.shape}")
+        bad = ~np.isfinite(phi)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"phi{list(idx)} = {float(phi[idx])!r} is not finite")
+        if zeta is not None:
+            z = float(zeta)
+            if not (z >= 0.0) or not np.isfinite(z):
+                raise ValueError(f"zeta = {zeta!r} must be a finite number >= 0")
+            zeta = z
+        object.__setattr__(self, "_mdp", mdp)
+        object.__setattr__(self, "_phi", _readonly(phi))
+        object.__setattr__(self, "_zeta", zeta)
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("FeaturizedMDP is immutable; build a new one instead")
+
+    @property
+    def mdp(self) -> EpisodicMDP:
+        """The true tabular model."""
+        return self._mdp
+
+    @property
+    def phi(self) -> np.ndarray:
+        """Features ``(S, A, d)`` or ``(H, S, A, d)`` (read-only)."""
+        return self._phi
+
+    @property
+    def zeta(self) -> float | None:
+        """Known distance to the nearest linear kernel (``None`` if not known)."""
+        return self._zeta
+
+    @property
+    def S(self) -> int:
+        return self._mdp.S
+
+    @property
+    def A(self) -> int:
+        return self._mdp.A
+
+    @property
+    def H(self) -> int:
+        return self._mdp.H
+
+    @property
+    def horizon(self) -> int:
+        return self._mdp.H
+
+    @property
+    def d(self) -> int:
+        return int(self._phi.shape[-1])
+
+    @property
+    def initial(self) -> np.ndarray:
+        return self._mdp.initial
+
+    def stage_phi(self) -> np.ndarray:
+        """Features with an explicit stage axis, ``(H, S, A, d)`` (broadcast view if shared)."""
+        if self._phi.ndim == 4:
+            return self._phi
+        return np.broadcast_to(self._phi, (self.H,) + self._phi.shape)
+
+    def to_mdp(self) -> EpisodicMDP:
+        """The true tabular model (the one :func:`mdptheory.run` samples from)."""
+        return self._mdp
+
+    def __repr__(self) -> str:
+        z = "" if self._zeta is None else f", zeta={self._zeta:g}"
+        return f"FeaturizedMDP(S={self.S}, A={self.A}, d={self.d}, H={self.H}{z})"
+
+
+def feature_view(mdp) -> tuple[EpisodicMDP, np.ndarray]:
+    """``(tabular model, features (H, S, A, d))`` of an episodic model a linear learner may be
+    given: a :class:`LinearMDP` (its ``phi``), a :class:`FeaturizedMDP` (its ``phi``) or an
+    :class:`~mdptheory.core.EpisodicMDP` (one-hot features :math:`e_{sA+a}`, ``d = S A``, the
+    tabular embedding). The features are a C-contiguous float64 copy. ``TypeError`` otherwise."""
+    if isinstance(mdp, (LinearMDP, FeaturizedMDP)):
+        return mdp.to_mdp(), np.ascontiguousarray(mdp.stage_phi(), dtype=np.float64)
+    if isinstance(mdp, EpisodicMDP):
+        S, A, H = mdp.S, mdp.A, mdp.H
+        eye = np.eye(S * A).reshape(S, A, S * A)
+        return mdp, np.ascontiguousarray(np.broadcast_to(eye, (H, S, A, S * A)))
+    raise TypeError(f"expected a LinearMDP, FeaturizedMDP or EpisodicMDP, got {type(mdp).__name__}")

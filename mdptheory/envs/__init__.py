@@ -33,7 +33,8 @@ __all__ += ["parity_bet", "majority_bet", "collect_bet", "local_threshold_bet", 
             "BitstringFamily", "BitstringMDP", "BitstringSolution", "Circuit", "CircuitBuilder",
             "CircuitOutputStats", "ExactValues", "exact_backward_induction"]
 from mdptheory.envs.counterexamples import OffPolicyInstance, baird_star, tsitsiklis_van_roy
-from mdptheory.envs.linear_mdp import linear_mdp_instance, random_linear_mdp, tabular_linear_mdp
+from mdptheory.envs.linear_mdp import (linear_assumption, linear_mdp_instance, misspecified_linear_mdp,
+                                       random_linear_mdp, tabular_linear_mdp)
 from mdptheory.envs.zigzag import ZigZagRelay, zigzag_relay
 __all__ += ["OffPolicyInstance", "baird_star", "tsitsiklis_van_roy", "random_linear_mdp",
             "tabular_linear_mdp", "linear_mdp_instance", "ZigZagRelay", "zigzag_relay"]
@@ -52,3 +53,4 @@ __all__ += ["robust_linear_instance", "robust_riverswim", "robust_gridworld", "R
 from mdptheory.envs.cliff_walk import cliff_walk_layout, modified_cliff_walk
 from mdptheory.envs.model_error import approximate_model
 __all__ += ["modified_cliff_walk"]
+__all__ += ["misspecified_linear_mdp"]

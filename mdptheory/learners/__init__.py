@@ -15,6 +15,8 @@ from mdptheory.learners.reference_capped import ReferenceCappedDoubling
 from mdptheory.learners.ucb_advantage import UCBAdvantage
 from mdptheory.learners.q_earlysettled_advantage import QEarlySettledAdvantage
 from mdptheory.learners.euler import EULER
+from mdptheory.learners.lsvi_ucb import LSVIUCB
+from mdptheory.learners.lsvi_ucb_pp import LSVIUCBPlusPlus
 from mdptheory.learners.step_based import StepLearner, StepRun, run_steps
 from mdptheory.learners.q_learning import QLearning
 from mdptheory.learners.double_q import DoubleQLearning
@@ -36,6 +38,8 @@ __all__ = [
     "UCBAdvantage",
     "QEarlySettledAdvantage",
     "EULER",
+    "LSVIUCB",
+    "LSVIUCBPlusPlus",
     "RestartQUCB",
     "RestartUCBVI",
     "SlidingWindowUCBVI",

@@ -254,10 +254,14 @@ class Learner:
     * ``name``: short display name;
     * ``normalization``: ``"N1"``, ``"N2"``, ``"N3"`` or ``None`` (checked by
       :meth:`prepare` against the MDP);
+    * ``uses_features``: ``True`` for learners that read a feature map (linear MDPs):
+      :func:`mdptheory.run` then passes a ``LinearMDP`` / ``FeaturizedMDP`` itself to
+      :meth:`prepare` and :meth:`compiled` (every other learner gets its tabular model).
     """
 
     name: ClassVar[str] = "learner"
     normalization: ClassVar[str | None] = "N1"
+    uses_features: ClassVar[bool] = False
 
     # -- run-level hooks ---------------------------------------------------------------
     def prepare(self, mdp: EpisodicMDP, episodes: int) -> None:

@@ -12,6 +12,11 @@ initial law. :math:`V^*` comes from backward induction, :math:`V^{\pi_k}` from e
 evaluation on the true model (cost :math:`O(HS^2)` per evaluated episode). Theorems bound
 :math:`\sum_k V^*_1(s^k_1) - V^{\pi_k}_1(s^k_1)`, whose conditional expectation given the
 past is :math:`\Delta_k`; with a deterministic initial state the two coincide.
+
+Linear models (:class:`~mdptheory.core.LinearMDP`, :class:`~mdptheory.core.linear.FeaturizedMDP`)
+are run on their tabular model (``to_mdp()``), which is sampled and evaluated exactly; a learner
+whose class sets ``uses_features = True`` receives the original object in ``prepare`` and
+``compiled`` (to read the features), every other learner the tabular model.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from mdptheory.core import EpisodicMDP
+from mdptheory.core.linear import FeaturizedMDP, LinearMDP
 from mdptheory.kernels import sampling as ks
 from mdptheory.solvers import solve
 
@@ -203,8 +209,12 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     ----------
     learner : :class:`mdptheory.learners.base.Learner`
         Any object following the learner protocol (``docs/learner_protocol.md``).
-    mdp : EpisodicMDP
-        The true environment (sparse models are densified for sampling).
+    mdp : EpisodicMDP, LinearMDP, FeaturizedMDP or NonStationaryMDP
+        The true environment (sparse models are densified for sampling). A
+        :class:`~mdptheory.core.NonStationaryMDP` is run by
+        :func:`mdptheory.regret.nonstationary.run_nonstationary` (exact dynamic regret). A linear model is
+        sampled and evaluated through its tabular model ``mdp.to_mdp()``; learners with
+        ``uses_features = True`` see the original object (its features) in ``prepare``.
     episodes : int
         ``K``, episodes per seed.
     seeds : int or sequence of int
@@ -239,7 +249,8 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     Raises
     ------
     TypeError
-        If ``mdp`` is not an :class:`~mdptheory.core.EpisodicMDP`.
+        If ``mdp`` is not an :class:`~mdptheory.core.EpisodicMDP`, ``LinearMDP`` or
+        ``FeaturizedMDP``.
     ValueError
         For bad ``episodes``/``seeds``/``eval_every``/``backend``/``workers``, rewards outside
         the normalisation the learner assumes (from ``learner.prepare``), or (teaching path)
@@ -249,11 +260,21 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
         (teaching path) ``act()`` returned an action the reported policy does not play.
     """
     from mdptheory.regret.trace import RegretTrace
+    from mdptheory.core.nonstationary import NonStationaryMDP
 
+    if isinstance(mdp, NonStationaryMDP):
+        from mdptheory.regret.nonstationary import run_nonstationary
+        return run_nonstationary(learner, mdp, episodes, seeds, workers=workers, eval_every=eval_every,
+                                 progress=progress, backend=backend, measures=measures)
+    model = mdp
+    if isinstance(mdp, (LinearMDP, FeaturizedMDP)):
+        mdp = mdp.to_mdp()
     if not isinstance(mdp, EpisodicMDP):
         raise TypeError(
-            f"run needs an EpisodicMDP (regret is defined per episode), got {type(mdp).__name__}"
+            "run needs an EpisodicMDP, LinearMDP or FeaturizedMDP (regret is defined per episode), "
+            f"got {type(mdp).__name__}"
         )
+    seen_by_learner = model if getattr(learner, "uses_features", False) else mdp
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
     K = int(episodes)
@@ -271,7 +292,7 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     t0 = time.perf_counter()
     prepare = getattr(learner, "prepare", None)
     if prepare is not None:
-        prepare(mdp, K)
+        prepare(seen_by_learner, K)
     sol = solve(mdp)
     P, R, init, noise, std = env_arrays(mdp)
     v_star = float(init @ sol.V[0])
@@ -280,7 +301,7 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     cl = None
     if backend != "python":
         get = getattr(learner, "compiled", None)
-        cl = get(mdp, K) if get is not None else None
+        cl = get(seen_by_learner, K) if get is not None else None
         if cl is None and backend == "compiled":
             raise ValueError(f"{type(learner).__name__} has no compiled loop; use backend='python'")
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import (EULER, MVP, PSRL, UCBVI, CertaintyEquivalence, EpsilonGreedyQLearning,
+from mdptheory.learners import (EULER, LSVIUCB, MVP, PSRL, UCBVI, CertaintyEquivalence, EpsilonGreedyQLearning,
                                 OptimisticQLearning, QEarlySettledAdvantage, ReferenceCappedDoubling,
                                 RestartQUCB, RestartUCBVI, SlidingWindowUCBVI, UCBAdvantage, UniformRandom,
                                 VarianceMVP)
@@ -46,6 +46,15 @@ LEARNERS = {
     "RestartQUCB (Delta = 0: one epoch)": (lambda: RestartQUCB(bonus_scale=0.02), "N1"),
     "RestartUCBVI (Delta = 0: no restart)": (lambda: RestartUCBVI(bonus_scale=0.01), "N1"),
     "SlidingWindowUCBVI (Delta = 0: infinite window)": (lambda: SlidingWindowUCBVI(bonus_scale=0.01), "N1"),
+    # linear learners on the tabular model: one-hot features (d = S A)
+    "LSVIUCB (one-hot features)": (lambda: LSVIUCB(bonus_scale=0.02), "N1"),
+}
+
+# Exported episodic learners not held to the sublinear requirement here, with the reason.
+NOT_SUBLINEAR_AT_THIS_K = {
+    # weights 2 d^3 H^2 ||phi|| make every bonus exceed H at this size: Q stays at H, uniform-like
+    # play (measured exponent 1.00 even with c = 0.001; see the linear-MDP study)
+    "LSVIUCBPlusPlus",
 }
 
 
@@ -68,7 +77,8 @@ def test_every_learner_is_covered():
     import mdptheory.learners as Ls
     names = {n for n in Ls.__all__ if isinstance(getattr(Ls, n), type) and issubclass(getattr(Ls, n), Ls.Learner)
              and n != "Learner"}
-    covered = {type(f()).__name__ for f, _ in LEARNERS.values()} | {"UniformRandom", "CertaintyEquivalence"}
+    covered = ({type(f()).__name__ for f, _ in LEARNERS.values()} | {"UniformRandom", "CertaintyEquivalence"}
+               | NOT_SUBLINEAR_AT_THIS_K)
     assert names == covered, names ^ covered
 
 
