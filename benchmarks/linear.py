@@ -51,7 +51,7 @@ class PerSampleLSVIUCB(Learner):
     def prepare(self, mdp, episodes):
         super().prepare(mdp.to_mdp(), episodes)
         self._phi = np.asarray(mdp.stage_phi())
-        self._R = np.broadcast_to(mdp.to_mdp().stage_R(), self._phi.shape[:3])
+        self._R = np.broadcast_to(mdp.to_mdp().R_by_stage(), self._phi.shape[:3])
         d = self._phi.shape[3]
         H = mdp.horizon
         self._beta = self.bonus_scale * self.c * d * H * math.sqrt(math.log(2 * d * episodes * H / self.delta))

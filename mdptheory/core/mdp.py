@@ -618,7 +618,7 @@ class EpisodicMDP(_FiniteMDP):
     def to_stage_dependent(self) -> "EpisodicMDP":
         """The same problem with explicit ``(H, S, A, S)`` / ``(H, S, A)`` arrays (dense)."""
         return EpisodicMDP(
-            np.ascontiguousarray(self.stage_P()), np.ascontiguousarray(self.stage_R()),
+            np.ascontiguousarray(self.P_by_stage()), np.ascontiguousarray(self.R_by_stage()),
             self._H, self._initial, reward_noise=self._reward_noise, reward_std=self._reward_std,
         )
 

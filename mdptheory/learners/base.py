@@ -180,7 +180,7 @@ def reward_bounds(mdp: EpisodicMDP) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest reward a single step can *emit*, ``(H, S, A)`` arrays each,
     under the MDP's reward law (Bernoulli: 0/1 according to the mean; Gaussian with
     positive std: unbounded)."""
-    R = np.asarray(mdp.stage_R(), dtype=float)
+    R = np.asarray(mdp.R_by_stage(), dtype=float)
     if mdp.reward_noise == "bernoulli":
         return np.where(R < 1.0, 0.0, 1.0), np.where(R > 0.0, 1.0, 0.0)
     if mdp.reward_noise == "gaussian" and mdp.reward_std > 0:
@@ -193,7 +193,7 @@ def max_total_reward(mdp: EpisodicMDP) -> float:
     :math:`W_H=0`, :math:`W_h(s)=\max_a[\bar r_h(s,a)+\max_{s':P_h(s'|s,a)>0}W_{h+1}(s')]`,
     maximised over the support of the initial law (exact almost-sure bound)."""
     _, hi = reward_bounds(mdp)
-    Pst = mdp.stage_P()
+    Pst = mdp.P_by_stage()
     H, S = mdp.H, mdp.S
     W = np.zeros(S)
     for h in range(H - 1, -1, -1):

@@ -165,7 +165,7 @@ class LSVIUCBPlusPlus(Learner):
         check_feature_norms(phi, type(self).__name__)
         self._phi = phi
         self._d = int(phi.shape[3])
-        self._Rk = np.ascontiguousarray(np.broadcast_to(tab.stage_R(), (tab.H, tab.S, tab.A)), dtype=np.float64)
+        self._Rk = np.ascontiguousarray(np.broadcast_to(tab.R_by_stage(), (tab.H, tab.S, tab.A)), dtype=np.float64)
         self._observed = self.rewards == "observed" or (self.rewards == "auto" and tab.reward_noise != "deterministic")
         self._rad = self.radii(self._d, tab.H, self._K)
 

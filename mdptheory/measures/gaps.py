@@ -86,7 +86,7 @@ def reachable_pairs(mdp) -> np.ndarray:
         mask = np.zeros((mdp.H, mdp.S), dtype=bool)
         mask[0] = start
         for h in range(mdp.H - 1):
-            mask[h + 1] = successors(mdp.P_stage(h), np.flatnonzero(mask[h]))
+            mask[h + 1] = successors(mdp.P_at(h), np.flatnonzero(mask[h]))
         return mask
     mask = start.copy()
     while True:

@@ -41,8 +41,8 @@ def next_value_variance(P: np.ndarray, V: np.ndarray) -> np.ndarray:
 def _stages(mdp):
     """Episodic arrays ``P (H,S,A,S)``, ``R (H,S,A)``, reward variance ``(H,S,A)``."""
     H = mdp.horizon
-    P = np.asarray(mdp.stage_P(), dtype=np.float64)
-    R = np.asarray(mdp.stage_R(), dtype=np.float64)
+    P = np.asarray(mdp.P_by_stage(), dtype=np.float64)
+    R = np.asarray(mdp.R_by_stage(), dtype=np.float64)
     vr = _reward_variance(mdp)
     if vr.ndim == 2:
         vr = np.broadcast_to(vr, (H,) + vr.shape)
@@ -322,7 +322,7 @@ def value_norm(mdp, policy=None) -> float:
     else:
         V = evaluate(mdp, policy)
     if isinstance(mdp, EpisodicMDP):
-        P = np.asarray(mdp.stage_P(), dtype=np.float64)
+        P = np.asarray(mdp.P_by_stage(), dtype=np.float64)
         return float(np.sqrt(max(next_value_variance(P[h], V[h + 1]).max() for h in range(mdp.horizon))))
     P = np.asarray(mdp.dense_P(), dtype=np.float64)
     return float(np.sqrt(next_value_variance(P, V).max()))

@@ -128,8 +128,8 @@ def plot_mdp_graph(mdp, *, stage: int = 0, policy=None, ax=None, threshold: floa
     mdp = as_mdp(mdp)
     S, A = mdp.S, mdp.A
     if isinstance(mdp, EpisodicMDP):
-        P = np.asarray(mdp.stage_P()[stage])
-        R = np.asarray(mdp.stage_R()[stage])
+        P = np.asarray(mdp.P_by_stage()[stage])
+        R = np.asarray(mdp.R_by_stage()[stage])
     else:
         P, R = np.asarray(mdp.dense_P()), np.asarray(mdp.R)
     if positions is None:

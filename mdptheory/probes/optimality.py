@@ -362,13 +362,13 @@ def zanette_ibe(mdp, features, bound=None, *, n_starts: int = 32, n_local: int =
             phi = np.broadcast_to(phi, (H,) + phi.shape)
         if phi.shape[:3] != (H, S, A):
             raise ValueError(f"features must have shape (S, A, d) or (H, S, A, d) = {(H, S, A)} + (d,), got {phi.shape}")
-        Rs = np.asarray(mdp.stage_R(), dtype=np.float64)
+        Rs = np.asarray(mdp.R_by_stage(), dtype=np.float64)
         rmax = float(np.abs(Rs).max())
         if bound is None:
             Bt = np.array([(H - t) * rmax for t in range(H)] + [0.0])
         else:
             Bt = np.concatenate([np.broadcast_to(np.asarray(bound, dtype=np.float64), (H,)), [0.0]])
-        Ps = [np.asarray(mdp.stage_P()[t]).reshape(S * A, S) for t in range(H)]
+        Ps = [np.asarray(mdp.P_by_stage()[t]).reshape(S * A, S) for t in range(H)]
         gam = 1.0
     else:
         if not isinstance(mdp, DiscountedMDP):

@@ -137,7 +137,7 @@ def _stage_arrays(m: NoisyRewardMDP):
     """``P (HQ, S, A, S)``, ``R (HQ, S, A)`` dense, one block per table stage."""
     mdp = m.mdp
     if m.episodic:
-        return np.asarray(mdp.stage_P(), dtype=float), np.asarray(mdp.stage_R(), dtype=float)
+        return np.asarray(mdp.P_by_stage(), dtype=float), np.asarray(mdp.R_by_stage(), dtype=float)
     return np.asarray(mdp.dense_P(), dtype=float)[None], np.asarray(mdp.R, dtype=float)[None]
 
 

@@ -139,9 +139,9 @@ class DiscountedOps:
 def episodic_arrays(mdp: EpisodicMDP):
     """``(kind, payload, R3)`` for the episodic kernels: dense ``(H, S, A, S)`` view or CSR
     arrays plus the stage stride."""
-    R3 = mdp.stage_R()
+    R3 = mdp.R_by_stage()
     if mdp.is_sparse:
         P = mdp.P
         stride = mdp.S * mdp.A if mdp.stage_dependent_P else 0
         return "csr", (P.indptr, P.indices, P.data, stride), R3
-    return "dense", (mdp.stage_P(),), R3
+    return "dense", (mdp.P_by_stage(),), R3

@@ -102,9 +102,9 @@ def evaluate_q(mdp: DiscountedMDP | EpisodicMDP, policy) -> np.ndarray:
         H = mdp.horizon
         Q = np.empty((H, mdp.S, mdp.A))
         for h in range(H):
-            Ph = mdp.P_stage(h)
+            Ph = mdp.P_at(h)
             nxt = (Ph @ V[h + 1]).reshape(mdp.S, mdp.A) if mdp.is_sparse else Ph @ V[h + 1]
-            Q[h] = mdp.R_stage(h) + nxt
+            Q[h] = mdp.R_at(h) + nxt
         return Q
     Q = np.empty((mdp.S, mdp.A))
     DiscountedOps(mdp).q(np.ascontiguousarray(V), Q)

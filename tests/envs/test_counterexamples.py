@@ -118,8 +118,8 @@ def test_zigzag_values_and_widths(n):
 
 def test_zigzag_rcsl_reaches_optimal_return():
     z = zigzag_relay(8)
-    P = z.mdp.stage_P()
-    R = z.mdp.stage_R()
+    P = z.mdp.P_by_stage()
+    R = z.mdp.R_by_stage()
     opt = solve(z.mdp).V[0] @ z.mdp.initial
     g = 1.5  # condition on the best return
     total = 0.0

@@ -108,7 +108,7 @@ def drive(L, model, K, seed=0, record=None):
     L.prepare(model, K)
     rng = seed_rng(seed)
     L.reset(tab.S, tab.A, tab.H, rng)
-    P, R = tab.stage_P(), tab.stage_R()
+    P, R = tab.P_by_stage(), tab.R_by_stage()
     for k in range(K):
         L.begin_episode(k)
         yield L
@@ -133,7 +133,7 @@ def test_one_hot_features_reduce_to_count_based_optimistic_vi(random_episodic, l
     L = LSVIUCB(lam=lam, bonus_scale=0.02)
     beta = 0.02 * theory_beta(S * A, H, K)
     rec = []
-    R = mdp.stage_R()
+    R = mdp.R_by_stage()
     for k, lrn in enumerate(drive(L, mdp, K, seed=1, record=rec)):
         if k not in (40, 89):
             continue
@@ -246,7 +246,7 @@ def test_independent_reference_matches_both_backends(noise):
     model = FeaturizedMDP(tab, lin.phi)
     K, scale = 120, 0.02
     phi = np.asarray(lin.stage_phi())
-    P, R, init = tab.stage_P(), tab.stage_R(), np.asarray(tab.initial)
+    P, R, init = tab.P_by_stage(), tab.R_by_stage(), np.asarray(tab.initial)
     beta = scale * theory_beta(3, 3, K)
     acts, regret = reference_lsvi_ucb(phi, P, R, init, K, 3, beta, noise=noise)
     for backend in ("compiled", "python"):
@@ -271,7 +271,7 @@ def test_injected_defects_are_detected(defect):
     K, scale = 120, 0.02
     phi = np.asarray(lin.stage_phi())
     tab = lin.to_mdp()
-    P, R, init = tab.stage_P(), tab.stage_R(), np.asarray(tab.initial)
+    P, R, init = tab.P_by_stage(), tab.R_by_stage(), np.asarray(tab.initial)
     beta = scale * theory_beta(3, 3, K)
     _, good = reference_lsvi_ucb(phi, P, R, init, K, 3, beta)
     _, bad = reference_lsvi_ucb(phi, P, R, init, K, 3, beta, defect=defect)

@@ -98,7 +98,7 @@ def drive(L, model, K, seed=0):
     L.prepare(model, K)
     rng = seed_rng(seed)
     L.reset(tab.S, tab.A, tab.H, rng)
-    P, R = tab.stage_P(), tab.stage_R()
+    P, R = tab.P_by_stage(), tab.R_by_stage()
     for k in range(K):
         L.begin_episode(k)
         yield L
@@ -231,7 +231,7 @@ def _paper_radii(d, H, K, delta, c, lam):
 def _setup(K):
     lin = lin_small(seed=1, S=4, A=3, d=2, H=2)
     tab = lin.to_mdp()
-    return lin, np.asarray(lin.stage_phi()), tab.stage_P(), tab.stage_R(), np.asarray(tab.initial)
+    return lin, np.asarray(lin.stage_phi()), tab.P_by_stage(), tab.R_by_stage(), np.asarray(tab.initial)
 
 
 @pytest.mark.parametrize("floor", ["sqrtH", "H"])

@@ -61,7 +61,7 @@ def drive(ref, mdp, K, seed):
     a, r, s2)`` after every step, ``end()`` after the episode) with the engine's draw
     order; returns (pseudo-regret, returns)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     init = np.asarray(mdp.initial)
     vs = optimal_value(P, R, init)
     reg, rets = np.empty(K), np.empty(K)
@@ -151,7 +151,7 @@ class UCBVIRef:
 
     def __init__(self, mdp, K, delta, bonus, bonus_scale=1.0, cap="H", bug=None):
         self.S, self.A, self.H = mdp.S, mdp.A, mdp.H
-        self.R = np.asarray(mdp.stage_R())
+        self.R = np.asarray(mdp.R_by_stage())
         self.L = math.log(5.0 * self.S * self.A * (K * self.H) / delta)     # L = ln(5SAT/delta)
         self.bonus, self.bs, self.cap, self.bug = bonus, bonus_scale, cap, bug
         self.N = {}                      # (x, a, y) -> count

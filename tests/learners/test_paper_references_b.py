@@ -36,7 +36,7 @@ from _reference_harness import argmax_low, draw, env_step, stage_ends, ucb_advan
 
 def value(mdp, pi):
     """rho . V^pi_1 by backward induction (deterministic (H,S) or stochastic (H,S,A))."""
-    P, R, H, S = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R()), mdp.H, mdp.S
+    P, R, H, S = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage()), mdp.H, mdp.S
     V = np.zeros(S)
     for h in range(H - 1, -1, -1):
         Q = R[h] + P[h] @ V
@@ -45,7 +45,7 @@ def value(mdp, pi):
 
 
 def v_star(mdp):
-    P, R, S = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R()), mdp.S
+    P, R, S = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage()), mdp.S
     V = np.zeros(S)
     for h in range(mdp.H - 1, -1, -1):
         V = (R[h] + P[h] @ V).max(axis=1)
@@ -56,7 +56,7 @@ def drive(ref, mdp, K, seed, action_draw=False, extra_draw=None):
     """Run ``ref`` (methods policy(k) -> table, update(h, s, a, r, s2)) with the engine's
     draw order; returns (pseudo-regret, returns)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     init = np.asarray(mdp.initial)
     vs = v_star(mdp)
     reg, rets = np.empty(K), np.empty(K)

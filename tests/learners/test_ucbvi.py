@@ -37,7 +37,7 @@ def drive(L, mdp, K, seed=0):
     L.prepare(mdp, K)
     rng = seed_rng(seed)
     L.reset(mdp.S, mdp.A, mdp.H, rng)
-    P, R = mdp.stage_P(), mdp.stage_R()
+    P, R = mdp.P_by_stage(), mdp.R_by_stage()
     for k in range(K):
         L.begin_episode(k)
         yield L

@@ -232,7 +232,7 @@ def test_communication_class_examples():
 def _paths(mdp, pi):
     """All (probability, return) pairs of a deterministic Markov policy pi (H, S) from
     the start state 0 of an episodic MDP with deterministic rewards (exact enumeration)."""
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     out = [(1.0, 0.0, 0)]
     for h in range(mdp.horizon):
         nxt = []
@@ -265,7 +265,7 @@ def test_variance_norms_brute_force(seed, mix):
         assert vn.var_sigma == pytest.approx(brute, abs=1e-12)
         # var_star: max over policies of E sum Var_P(V*_{h+1}) (brute force, exact paths)
         V = mt.solve(mdp).V
-        P = np.asarray(mdp.stage_P())
+        P = np.asarray(mdp.P_by_stage())
 
         def sum_var(pi):
             tot, dist = 0.0, np.eye(S)[0]

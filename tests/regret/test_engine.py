@@ -47,7 +47,7 @@ class Liar(Oracle):
 def _plain_values(mdp, probs=None):
     """rho . V*_1 and (if ``probs`` (H,S,A) is given) rho . V^probs_1 by a backward induction
     written here (no package solver or kernel)."""
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     H, S = mdp.H, mdp.S
     Vs, Vp = np.zeros(S), np.zeros(S)
     for h in range(H - 1, -1, -1):
@@ -60,7 +60,7 @@ def _plain_values(mdp, probs=None):
 
 
 def _plain_optimal_policy(mdp):
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     V = np.zeros(mdp.S)
     pi = np.zeros((mdp.H, mdp.S), dtype=np.int64)
     for h in range(mdp.H - 1, -1, -1):

@@ -12,7 +12,7 @@ from mdptheory.envs.linear_mdp import random_linear_mdp
 
 
 def _uniform_gap(lin):
-    P, R = lin.to_mdp().stage_P(), lin.to_mdp().stage_R()
+    P, R = lin.to_mdp().P_by_stage(), lin.to_mdp().R_by_stage()
     H, S, A = R.shape
     Vs, Vu = np.zeros(S), np.zeros(S)
     for h in range(H - 1, -1, -1):

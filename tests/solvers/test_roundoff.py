@@ -161,7 +161,7 @@ def test_certified_bound_is_not_loose_when_tol_is_reachable():
 def test_backward_induction_bound_covers_round_off(make):
     mdp = make()
     sol = mt.solve(mdp)
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     Vn = [Fraction(0)] * mdp.S
     worst = Fraction(0)
     for h in range(mdp.H - 1, -1, -1):

@@ -107,7 +107,7 @@ def time_augmented(mdp: EpisodicMDP) -> EpisodicMDP:
     R = np.zeros((n, A))
     P[n - 1, :, n - 1] = 1
     for h in range(H):
-        Ph, Rh = mdp.stage_P()[h], mdp.stage_R()[h]
+        Ph, Rh = mdp.P_by_stage()[h], mdp.R_by_stage()[h]
         for s in range(S):
             i = h * S + s
             R[i] = Rh[s]
@@ -138,13 +138,13 @@ def test_stage_dependent_equals_time_augmented_stationary(mdp):
 @given(episodic)
 def test_episodic_kernels_equal_reference(mdp):
     """``backward_induction_*`` and ``evaluate_episodic_*`` (dense and CSR) equal their twins."""
-    P, R = np.asarray(mdp.stage_P()), np.asarray(mdp.stage_R())
+    P, R = np.asarray(mdp.P_by_stage()), np.asarray(mdp.R_by_stage())
     csr = mdp.to_sparse().P
     c = (csr.indptr, csr.indices, csr.data, mdp.S * mdp.A if mdp.stage_dependent_P else 0)
     probs = np.random.default_rng(1).dirichlet(np.ones(mdp.A), size=(mdp.horizon, mdp.S))
-    for fn, args, twin in [(kd.backward_induction_dense, (mdp.stage_P(), mdp.stage_R()),
+    for fn, args, twin in [(kd.backward_induction_dense, (mdp.P_by_stage(), mdp.R_by_stage()),
                             ref.backward_induction_dense_ref(P, R)),
-                           (kc.backward_induction_csr, c + (mdp.stage_R(),),
+                           (kc.backward_induction_csr, c + (mdp.R_by_stage(),),
                             ref.backward_induction_csr_ref(*c, R))]:
         V = np.empty((mdp.horizon + 1, mdp.S))
         Q = np.empty((mdp.horizon, mdp.S, mdp.A))
@@ -154,9 +154,9 @@ def test_episodic_kernels_equal_reference(mdp):
         np.testing.assert_allclose(V, Vr, atol=1e-12)
         np.testing.assert_allclose(Q, Qr, atol=1e-12)
         np.testing.assert_array_equal(pi, pir)
-    for fn, args, twin in [(kd.evaluate_episodic_dense, (mdp.stage_P(), mdp.stage_R()),
+    for fn, args, twin in [(kd.evaluate_episodic_dense, (mdp.P_by_stage(), mdp.R_by_stage()),
                             ref.evaluate_episodic_dense_ref(P, R, probs)),
-                           (kc.evaluate_episodic_csr, c + (mdp.stage_R(),),
+                           (kc.evaluate_episodic_csr, c + (mdp.R_by_stage(),),
                             ref.evaluate_episodic_csr_ref(*c, R, probs))]:
         Ve = np.empty((mdp.horizon + 1, mdp.S))
         fn(*args, probs, Ve)
