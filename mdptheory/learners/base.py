@@ -22,13 +22,8 @@ the greedy policy of the Q-table at the *start* of the episode.
 
 **Compiled path.** ``compiled(mdp, episodes)`` returns a :class:`CompiledLoop`: a numba
 function that runs all ``K`` episodes of one seed (plan, act, sample, update, evaluate the
-played policy exactly) and a tuple of read-only parameters. The fixed call signature is::
-
-    loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-         regret_out, returns_out) -> None
-
-(see :class:`CompiledLoop`). It must make the same random draws in the same order as the
-plain-Python methods of the same class, so both paths give the same trajectories.
+played policy exactly) with the signature documented there. It must make the same random
+draws in the same order as the plain-Python methods, so both paths give the same trajectories.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@ r"""Step-based tabular Q-learning family (discounted or episodic): the shared pr
 environment sampler and the runner of :class:`QLearning`, :class:`DoubleQLearning`,
 :class:`MaxminQLearning` and :class:`REDQ`.
 
-These learners are not episodic regret learners (their tables change *during* an episode and
-they have no regret theorem): they define no ``bound`` and are run with :func:`run_steps`
-(and measured with :func:`mdptheory.regret.bias.bias_trace`), not with :func:`mdptheory.run`.
+Not episodic regret learners (tables change *during* an episode; no regret theorem): no
+``bound``; run with :func:`run_steps`, measured with :func:`mdptheory.regret.bias.bias_trace`.
 
 **Setting.** A model is a :class:`~mdptheory.envs.bias_examples.NoisyRewardMDP` or a core
 model (wrapped by :func:`~mdptheory.envs.bias_examples.as_noisy`).
@@ -24,22 +23,8 @@ with :math:`n_t(h,s)` the visits of ``(h, s)`` including the current one (van Ha
 this one (constant: decay 0; :math:`1/n`: ``alpha=1, alpha_decay=1``; :math:`1/n^{0.8}`:
 ``alpha=1, alpha_decay=0.8``).
 
-**Random draws of step t** (fixed order; the compiled loops and the teaching path make the
-same draws, the tests compare them action for action):
-
-1. at an episode start, the initial state: one ``rng.random()``, inverse CDF;
-2. the behaviour action: ``u = rng.random()``; if ``u < eps`` the ``floor(u' m)``-th of the
-   ``m`` available actions (``u' = rng.random()``); else the greedy action of the learner's
-   acting values among the available actions, ties broken by ``floor(u'' k)`` among the ``k``
-   tied actions in index order (one ``rng.random()``, only when ``k > 1``);
-3. the reward (Bernoulli: one ``rng.random()``; Gaussian: one ``rng.standard_normal()``;
-   Rademacher: one ``rng.random()``, :math:`\xi=+1` if it is below 1/2; no draw for a
-   deterministic law or a zero scale), then the next state: one ``rng.random()``, inverse CDF;
-4. the learner's own draws in its update (each learner documents them).
-
-Random subsets (Maxmin, REDQ) are the first ``m`` entries of a partial Fisher-Yates shuffle of
-``0..N-1`` (restarted from the identity each time): for ``j < m``,
-``k = j + floor(u_j (N - j))``, swap entries ``j`` and ``k``; no draw when ``m = N``.
+The random-draw order of every step (what the compiled loops and the teaching path share) is
+in ``docs/learner_protocol.md``, section "Step-based learners".
 
 Provenance and reconstructions: proofs_notes/overestimation.md
 """
