@@ -38,8 +38,9 @@ from mdptheory.envs.linear_mdp import (linear_assumption, linear_mdp_instance, m
 from mdptheory.envs.zigzag import ZigZagRelay, zigzag_relay
 __all__ += ["OffPolicyInstance", "baird_star", "tsitsiklis_van_roy", "random_linear_mdp",
             "tabular_linear_mdp", "linear_mdp_instance", "ZigZagRelay", "zigzag_relay"]
-from mdptheory.envs.nonstationary import bidirectional_combination_lock, bidirectional_lock_model, drifting, switching
-# bidirectional_combination_lock, switching and drifting return a NonStationaryMDP (run it with
+from mdptheory.envs.nonstationary import (bidirectional_combination_lock, bidirectional_lock_model, drifting,
+                                          drifting_linear_mdp, switching)
+# bidirectional_combination_lock, switching, drifting and drifting_linear_mdp return a NonStationaryMDP (run it with
 # mdptheory.run); they are importable here but not study-file families (the registry lists __all__).
 __all__ += ["bidirectional_lock_model"]
 from mdptheory.envs.bias_examples import NoisyRewardMDP, as_noisy, maximization_bias, noisy_garnet, van_hasselt_grid

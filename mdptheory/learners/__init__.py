@@ -17,6 +17,7 @@ from mdptheory.learners.q_earlysettled_advantage import QEarlySettledAdvantage
 from mdptheory.learners.euler import EULER
 from mdptheory.learners.lsvi_ucb import LSVIUCB
 from mdptheory.learners.lsvi_ucb_pp import LSVIUCBPlusPlus
+from mdptheory.learners.lsvi_ucb_restart import LSVIUCBRestart
 from mdptheory.learners.step_based import StepLearner, StepRun, run_steps
 from mdptheory.learners.q_learning import QLearning
 from mdptheory.learners.double_q import DoubleQLearning
@@ -43,6 +44,7 @@ __all__ = [
     "RestartQUCB",
     "RestartUCBVI",
     "SlidingWindowUCBVI",
+    "LSVIUCBRestart",
     "OptimisticQLearning",
     "PSRL",
     "EpsilonGreedyQLearning",

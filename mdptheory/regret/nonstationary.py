@@ -16,7 +16,9 @@ draws of :func:`mdptheory.run` (``docs/learner_protocol.md``), with the arrays o
 ``k``'s model; with a one-model schedule the result equals :func:`mdptheory.run` bit for bit.
 Before the first seed the engine checks the learner's reward normalisation against every
 distinct model, calls ``learner.prepare(model of episode 0, K)`` (a learner that reads
-known mean rewards there is told nothing about later changes), then, if the learner has it,
+known mean rewards there is told nothing about later changes; a learner with
+``uses_features = True`` gets the episode's :class:`~mdptheory.core.LinearMDP` when the
+sequence is linear, as :func:`mdptheory.run` does), then, if the learner has it,
 ``learner.prepare_nonstationary(ns_mdp, K)`` (learners whose theorem assumes the variation
 budget known read it there).
 
@@ -160,7 +162,8 @@ def run_nonstationary(learner, ns_mdp: NonStationaryMDP, episodes: int | None = 
     measures : bool, default True
         Record in ``trace.measures``: ``nonstationary`` (True), ``n_models``,
         ``v_star_by_model``, ``variation_r``, ``variation_p``, ``variation``, ``n_changes``
-        (budgets of the episodes run).
+        (budgets of the episodes run) and, for a linear sequence, ``variation_b_theta``,
+        ``variation_b_mu``.
 
     Returns
     -------
@@ -212,7 +215,8 @@ def run_nonstationary(learner, ns_mdp: NonStationaryMDP, episodes: int | None = 
             raise ValueError(f"model {j} (first played in episode {first}): {exc}") from None
     prepare = getattr(learner, "prepare", None)
     if prepare is not None:
-        prepare(ns_mdp.model(0), K)
+        feats = getattr(learner, "uses_features", False) and ns_mdp.is_linear
+        prepare(ns_mdp.linear_model(0) if feats else ns_mdp.model(0), K)
     prep_ns = getattr(learner, "prepare_nonstationary", None)
     if prep_ns is not None:
         prep_ns(ns_mdp, K)
@@ -283,6 +287,8 @@ def run_nonstationary(learner, ns_mdp: NonStationaryMDP, episodes: int | None = 
                 "v_star_by_model": [float(v) for v in v_stars], "variation_r": var.delta_r,
                 "variation_p": var.delta_p, "variation": var.delta, "n_changes": var.n_changes,
                 "reward_noise": ns_mdp.reward_noise, "reward_std": float(ns_mdp.reward_std)}
+        if var.b_theta is not None:                   # linear sequences: Zhou et al.'s budgets too
+            meas.update(variation_b_theta=var.b_theta, variation_b_mu=var.b_mu)
     return RegretTrace(
         pseudo_regret=regret, returns=rets, seeds=seed_list, wall_time=wall,
         learner=type(learner).__name__, config=cfg, S=S, A=A, H=H, v_star=v_mean,

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from mdptheory.envs.riverswim import riverswim
-from mdptheory.learners import (EULER, LSVIUCB, MVP, PSRL, UCBVI, CertaintyEquivalence, EpsilonGreedyQLearning,
+from mdptheory.learners import (EULER, LSVIUCB, MVP, LSVIUCBRestart, PSRL, UCBVI, CertaintyEquivalence, EpsilonGreedyQLearning,
                                 OptimisticQLearning, QEarlySettledAdvantage, ReferenceCappedDoubling,
                                 RestartQUCB, RestartUCBVI, SlidingWindowUCBVI, UCBAdvantage, UniformRandom,
                                 VarianceMVP)
@@ -48,6 +48,7 @@ LEARNERS = {
     "SlidingWindowUCBVI (Delta = 0: infinite window)": (lambda: SlidingWindowUCBVI(bonus_scale=0.01), "N1"),
     # linear learners on the tabular model: one-hot features (d = S A)
     "LSVIUCB (one-hot features)": (lambda: LSVIUCB(bonus_scale=0.02), "N1"),
+    "LSVIUCBRestart (B = 0: no restart)": (lambda: LSVIUCBRestart(bonus_scale=0.02), "N1"),
 }
 
 # Exported episodic learners not held to the sublinear requirement here, with the reason.
