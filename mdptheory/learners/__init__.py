@@ -18,6 +18,8 @@ from mdptheory.learners.euler import EULER
 from mdptheory.learners.lsvi_ucb import LSVIUCB
 from mdptheory.learners.lsvi_ucb_pp import LSVIUCBPlusPlus
 from mdptheory.learners.lsvi_ucb_restart import LSVIUCBRestart
+from mdptheory.learners.dr_lsvi_ucb import DRLSVIUCB
+from mdptheory.learners.dr_rpo import DRRPO
 from mdptheory.learners.step_based import StepLearner, StepRun, run_steps
 from mdptheory.learners.q_learning import QLearning
 from mdptheory.learners.double_q import DoubleQLearning
@@ -45,6 +47,8 @@ __all__ = [
     "RestartUCBVI",
     "SlidingWindowUCBVI",
     "LSVIUCBRestart",
+    "DRLSVIUCB",
+    "DRRPO",
     "OptimisticQLearning",
     "PSRL",
     "EpsilonGreedyQLearning",

@@ -3,6 +3,7 @@
 from mdptheory.regret.analysis import (ExponentFit, fit_exponent, fit_power_law, fraction_above, quantiles,
                                        ratio_to_bound)
 from mdptheory.regret.nonstationary import run_nonstationary
+from mdptheory.regret.robust import RobustRegretTrace, run_robust
 from mdptheory.regret.bias import (BiasCurves, BiasPoint, BiasTrace, bias_trace, min_max_bias_uniform,
                                    next_state_weights, occupancy_weights, policy_bias)
 from mdptheory.regret.bounds import bound_curve, minimax_lower_bound, theory_exponent
@@ -29,3 +30,4 @@ __all__ = [
 ]
 __all__ += ["bias_trace", "BiasTrace", "BiasCurves", "BiasPoint", "policy_bias", "occupancy_weights",
             "next_state_weights", "min_max_bias_uniform"]
+__all__ += ["run_robust", "RobustRegretTrace"]

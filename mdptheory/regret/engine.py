@@ -176,7 +176,7 @@ def mdp_measures(mdp: EpisodicMDP, sol=None) -> dict:
     if sol is None:
         sol = solve(mdp)
     H = mdp.H
-    Pst = np.asarray(mdp.stage_P(), dtype=np.float64)
+    Pst = np.asarray(mdp.P_by_stage(), dtype=np.float64)
     vr = np.broadcast_to(reward_variance(mdp), (H, mdp.S, mdp.A))
     step = max(float((vr[h] + next_value_variance(Pst[h], sol.V[h + 1])).max()) for h in range(H))
     init = np.asarray(mdp.initial, dtype=np.float64)
@@ -266,6 +266,10 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
         from mdptheory.regret.nonstationary import run_nonstationary
         return run_nonstationary(learner, mdp, episodes, seeds, workers=workers, eval_every=eval_every,
                                  progress=progress, backend=backend, measures=measures)
+    if callable(getattr(learner, "robust_uncertainty", None)):      # robust learners: mdptheory.regret.robust
+        from mdptheory.regret.robust import run_robust
+        return run_robust(learner, mdp, episodes, seeds, workers=workers, eval_every=eval_every,
+                          progress=progress, backend=backend, measures=measures)
     model = mdp
     if isinstance(mdp, (LinearMDP, FeaturizedMDP)):
         mdp = mdp.to_mdp()

@@ -56,6 +56,10 @@ NOT_SUBLINEAR_AT_THIS_K = {
     # weights 2 d^3 H^2 ||phi|| make every bonus exceed H at this size: Q stays at H, uniform-like
     # play (measured exponent 1.00 even with c = 0.001; see the linear-MDP study)
     "LSVIUCBPlusPlus",
+    # robust learners target the robust optimum of a TV ball, not the nominal one: their nominal
+    # regret is linear by design; tests/learners/test_dr_*.py check their robust suboptimality
+    "DRLSVIUCB",
+    "DRRPO",
 }
 
 
