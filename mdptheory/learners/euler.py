@@ -35,6 +35,7 @@ from numba import njit
 from mdptheory.core.validation import check_delta, check_real, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
+from mdptheory.learners.resumable import ResumableLoop
 
 __all__ = ["EULER", "euler_plan", "euler_plan_ref"]
 
@@ -137,6 +138,11 @@ class EULER(Learner):
         L = math.log(4.0 * mdp.S * mdp.A * mdp.H * float(episodes) / self.delta)
         return CompiledLoop(_euler_loop, (int(mdp.H), L, self.bonus_scale))
 
+    def resumable(self, mdp, episodes) -> ResumableLoop:
+        """The compiled loop split into ``init`` and ``chunk`` with the state outside the loop
+        (same parameters and draws as :meth:`compiled`)."""
+        return ResumableLoop(_euler_init, _euler_chunk, self.compiled(mdp, episodes).params, EULER_STATE)
+
     def bound(self, S, A, H, K, delta=None, q_star: float | None = None,
               total_reward: float | None = None) -> RegretBound:
         r"""Zanette & Brunskill (2019), Theorem 1 (shape, unit constants):
@@ -235,22 +241,30 @@ def euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi):
                 Vlo[h, s] = 0.0
 
 
+#: Names of the arrays of :func:`_euler_init` (the checkpoint of a resumable run).
+EULER_STATE = ("N", "Nsas", "Rsum", "R2sum", "Vup", "Vlo", "pi", "Vbuf")
+
+
 @njit(cache=True, nogil=True)
-def _euler_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+def _euler_init(S, A, params):
+    """The learner's state before episode 0 (names in :data:`EULER_STATE`)."""
+    H = params[0]
+    return (np.zeros((S, A), dtype=np.int64), np.zeros((S, A, S), dtype=np.int64), np.zeros((S, A)),
+            np.zeros((S, A)), np.zeros((H + 1, S)), np.zeros((H + 1, S)), np.zeros((H, S), dtype=np.int64),
+            np.zeros((H + 1, S)))
+
+
+@njit(cache=True, nogil=True)
+def _euler_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng, params, state,
+                 regret_out, returns_out):
+    """Episodes ``k0 .. k1-1`` of one seed from ``state`` (updated in place); episode ``k`` is
+    written to ``regret_out[k - k0]`` / ``returns_out[k - k0]``."""
     H, L, bs = params
-    S = P.shape[1]
-    A = P.shape[2]
-    N = np.zeros((S, A), dtype=np.int64)
-    Nsas = np.zeros((S, A, S), dtype=np.int64)
-    Rsum = np.zeros((S, A))
-    R2sum = np.zeros((S, A))
-    Vup = np.zeros((H + 1, S))
-    Vlo = np.zeros((H + 1, S))
-    pi = np.zeros((H, S), dtype=np.int64)
-    Vbuf = np.zeros((H + 1, S))
-    for k in range(K):
+    N, Nsas, Rsum, R2sum, Vup, Vlo, pi, Vbuf = state
+    for k in range(k0, k1):
         euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi)
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vbuf, regret_out)
+        if eval_every > 0 and k % eval_every == 0:
+            record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0
         for h in range(H):
@@ -262,4 +276,12 @@ def _euler_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
             R2sum[s, a] += r * r
             ret += r
             s = s2
-        returns_out[k] = ret
+        returns_out[k - k0] = ret
+
+
+@njit(cache=True, nogil=True)
+def _euler_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed: :func:`_euler_init` then one :func:`_euler_chunk`."""
+    state = _euler_init(P.shape[1], P.shape[2], params)
+    _euler_chunk(P, R, initial, noise, noise_std, v_star, 0, K, eval_every, rng, params, state,
+                 regret_out, returns_out)

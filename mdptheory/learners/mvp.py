@@ -35,6 +35,7 @@ from numba import njit
 from mdptheory.core.validation import check_bool, check_choice, check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
+from mdptheory.learners.resumable import ResumableLoop
 
 __all__ = ["MVP", "MVP_C1", "MVP_C2", "MVP_C3", "mvp_iota", "mvp_plan", "mvp_plan_ref"]
 
@@ -204,6 +205,11 @@ class MVP(Learner):
                   self.c1, self.c2, self.c3, iota)
         return CompiledLoop(_mvp_loop, params)
 
+    def resumable(self, mdp, episodes) -> ResumableLoop:
+        """The compiled loop split into ``init`` and ``chunk`` with the state outside the loop
+        (same parameters and draws as :meth:`compiled`)."""
+        return ResumableLoop(_mvp_init, _mvp_chunk, self.compiled(mdp, episodes).params, MVP_STATE)
+
     # -- theory --------------------------------------------------------------------------
     def bound(self, S, A, H, K, delta=None) -> RegretBound:
         r"""The theorem's regret rate with unit constants (the papers' ``O~`` hides them;
@@ -274,28 +280,38 @@ def mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var):
             V[h, s] = best
 
 
+#: Names of the arrays of :func:`_mvp_init` (the checkpoint of a resumable run).
+MVP_STATE = ("Nall", "Nb", "Rsum", "R2sum", "n", "rhat", "sighat", "Phat", "Q", "V", "Vbuf", "pi")
+
+
 @njit(cache=True, nogil=True)
-def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
-    """All ``K`` episodes of one seed (compiled twin of the :class:`MVP` teaching path)."""
-    H, stationary, latest, reward_var, G, bs, c1, c2, c3, iota = params
-    S = P.shape[1]
-    A = P.shape[2]
+def _mvp_init(S, A, params):
+    """The learner's state before episode 0 (names in :data:`MVP_STATE`): all-time and batch
+    counts, the frozen model (uniform ``Phat``), ``Q = G`` and the work buffers."""
+    H = params[0]
+    stationary = params[1]
+    G = params[4]
     Hm = 1 if stationary == 1 else H
-    Nall = np.zeros((Hm, S, A), dtype=np.int64)
-    Nb = np.zeros((Hm, S, A, S), dtype=np.int64)
-    Rsum = np.zeros((Hm, S, A))
-    R2sum = np.zeros((Hm, S, A))
-    n = np.zeros((Hm, S, A), dtype=np.int64)
-    rhat = np.zeros((Hm, S, A))
-    sighat = np.zeros((Hm, S, A))
-    Phat = np.full((Hm, S, A, S), 1.0 / S)
-    Q = np.full((H, S, A), G)
-    V = np.zeros((H + 1, S))
-    Vbuf = np.zeros((H + 1, S))
-    pi = np.zeros((H, S), dtype=np.int64)
-    for k in range(K):
+    return (np.zeros((Hm, S, A), dtype=np.int64), np.zeros((Hm, S, A, S), dtype=np.int64),
+            np.zeros((Hm, S, A)), np.zeros((Hm, S, A)), np.zeros((Hm, S, A), dtype=np.int64),
+            np.zeros((Hm, S, A)), np.zeros((Hm, S, A)), np.full((Hm, S, A, S), 1.0 / S),
+            np.full((H, S, A), G), np.zeros((H + 1, S)), np.zeros((H + 1, S)),
+            np.zeros((H, S), dtype=np.int64))
+
+
+@njit(cache=True, nogil=True)
+def _mvp_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng, params, state,
+               regret_out, returns_out):
+    """Episodes ``k0 .. k1-1`` of one seed from ``state`` (updated in place); episode ``k`` is
+    written to ``regret_out[k - k0]`` / ``returns_out[k - k0]``."""
+    H, stationary, latest, reward_var, G, bs, c1, c2, c3, iota = params
+    Nall, Nb, Rsum, R2sum, n, rhat, sighat, Phat, Q, V, Vbuf, pi = state
+    S = P.shape[1]
+    Hm = 1 if stationary == 1 else H
+    for k in range(k0, k1):
         greedy_policy(Q, pi)
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vbuf, regret_out)
+        if eval_every > 0 and k % eval_every == 0:
+            record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0
         triggered = False
@@ -325,6 +341,15 @@ def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
                 triggered = True
             ret += r
             s = s2
-        returns_out[k] = ret
+        returns_out[k - k0] = ret
         if triggered:
             mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var)
+
+
+@njit(cache=True, nogil=True)
+def _mvp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed (compiled twin of the :class:`MVP` teaching path):
+    :func:`_mvp_init` then one :func:`_mvp_chunk`."""
+    state = _mvp_init(P.shape[1], P.shape[2], params)
+    _mvp_chunk(P, R, initial, noise, noise_std, v_star, 0, K, eval_every, rng, params, state,
+               regret_out, returns_out)

@@ -35,6 +35,7 @@ from numba import njit
 from mdptheory.core.validation import check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
+from mdptheory.learners.resumable import ResumableLoop
 from mdptheory.learners.ucb_advantage import advantage_regret_bound
 
 __all__ = ["QEarlySettledAdvantage"]
@@ -145,6 +146,11 @@ class QEarlySettledAdvantage(Learner):
         params = (int(H), self._iota(S, A, H, episodes), self.bonus_scale * self.c_b, self.settle_threshold)
         return CompiledLoop(_qes_loop, params)
 
+    def resumable(self, mdp, episodes) -> ResumableLoop:
+        """The compiled loop split into ``init`` and ``chunk`` with the state outside the loop
+        (same parameters and draws as :meth:`compiled`)."""
+        return ResumableLoop(_qes_init, _qes_chunk, self.compiled(mdp, episodes).params, QES_STATE)
+
     # -- theory --------------------------------------------------------------------------
     def bound(self, S, A, H, K, delta=None) -> RegretBound:
         r"""``min{ sqrt(S A H^3 K) iota^2 + S A H^6 iota^2, H K }`` (Theorem 1 as restated in
@@ -161,45 +167,53 @@ class QEarlySettledAdvantage(Learner):
 # ---------------------------------------------------------------------------- compiled twin (numba)
 
 
+#: Names of the arrays of :func:`_qes_init` (the checkpoint of a resumable run).
+QES_STATE = ("N", "Q", "Qucb", "Qlcb", "QR", "V", "VR", "Vlcb", "mu_ref", "sig_ref", "mu_adv", "sig_adv",
+             "BR", "uref", "pi", "Vbuf", "pi_prev")
+
+#: Largest ``n ** 0.75`` table of :func:`_qes_chunk` (2**22 entries, 32 MiB).
+_POW_TABLE_MAX = 4194304
+
+
 @njit(cache=True, nogil=True)
-def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
-    """All ``K`` episodes of one seed (compiled twin of the :class:`QEarlySettledAdvantage`
-    teaching path: one scalar update per estimate instead of the vector update)."""
-    H, iota, cb, thr = params
-    S = P.shape[1]
-    A = P.shape[2]
-    N = np.zeros((H, S, A), dtype=np.int64)
-    Q = np.full((H, S, A), float(H))
-    Qucb = np.full((H, S, A), float(H))
-    Qlcb = np.zeros((H, S, A))
-    QR = np.full((H, S, A), float(H))
+def _qes_init(S, A, params):
+    """The learner's state before episode 0 (names in :data:`QES_STATE`), including the
+    buffers of the incremental policy evaluation (``Vbuf``, ``pi_prev``)."""
+    H = params[0]
     V = np.zeros((H + 1, S))
     VR = np.zeros((H + 1, S))
     for h in range(H):
         for s in range(S):
             V[h, s] = H
             VR[h, s] = H
-    Vlcb = np.zeros((H + 1, S))
-    mu_ref = np.zeros((H, S, A))
-    sig_ref = np.zeros((H, S, A))
-    mu_adv = np.zeros((H, S, A))
-    sig_adv = np.zeros((H, S, A))
-    BR = np.zeros((H, S, A))
-    uref = np.ones((H, S), dtype=np.bool_)
-    pi = np.zeros((H, S), dtype=np.int64)
-    Vbuf = np.zeros((H + 1, S))
-    pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
+    return (np.zeros((H, S, A), dtype=np.int64), np.full((H, S, A), float(H)), np.full((H, S, A), float(H)),
+            np.zeros((H, S, A)), np.full((H, S, A), float(H)), V, VR, np.zeros((H + 1, S)),
+            np.zeros((H, S, A)), np.zeros((H, S, A)), np.zeros((H, S, A)), np.zeros((H, S, A)),
+            np.zeros((H, S, A)), np.ones((H, S), dtype=np.bool_), np.zeros((H, S), dtype=np.int64),
+            np.zeros((H + 1, S)), np.full((H, S), -1, dtype=np.int64))
+
+
+@njit(cache=True, nogil=True)
+def _qes_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng, params, state,
+               regret_out, returns_out):
+    """Episodes ``k0 .. k1-1`` of one seed from ``state`` (updated in place); episode ``k`` is
+    written to ``regret_out[k - k0]`` / ``returns_out[k - k0]`` (one scalar update per
+    estimate instead of the teaching path's vector update)."""
+    H, iota, cb, thr = params
+    N, Q, Qucb, Qlcb, QR, V, VR, Vlcb, mu_ref, sig_ref, mu_adv, sig_adv, BR, uref, pi, Vbuf, pi_prev = state
+    A = P.shape[2]
     sqH = math.sqrt(H)
-    # n ** 0.75 by count (the same pow call, so the same bits): pow was ~17% of the loop.
-    # Counts reach K at early stages, so the table covers 0..K (capped at 2**22 entries,
-    # 32 MiB; pow beyond that)
-    n_tab = K + 1 if K + 1 < 4194304 else 4194304
+    # n ** 0.75 by count (the same pow call, so the same bits whatever the table size): pow
+    # was ~17% of the loop. Counts reach k1 at early stages, so the table covers 0..k1
+    # (capped at 2**22 entries, 32 MiB; pow beyond that)
+    n_tab = k1 + 1 if k1 + 1 < _POW_TABLE_MAX else _POW_TABLE_MAX
     pow34 = np.empty(n_tab)
     for i in range(n_tab):
         pow34[i] = float(i) ** 0.75
-    for k in range(K):
+    for k in range(k0, k1):
         greedy_policy(Q, pi)
-        record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
+        if eval_every > 0 and k % eval_every == 0:
+            record_regret_det_incremental(k - k0, 1, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
         s = categorical(rng, initial)
         ret = 0.0
         for h in range(H):
@@ -252,4 +266,13 @@ def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, param
                 uref[h, s] = False
             ret += r
             s = s2
-        returns_out[k] = ret
+        returns_out[k - k0] = ret
+
+
+@njit(cache=True, nogil=True)
+def _qes_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed (compiled twin of the :class:`QEarlySettledAdvantage`
+    teaching path): :func:`_qes_init` then one :func:`_qes_chunk`."""
+    state = _qes_init(P.shape[1], P.shape[2], params)
+    _qes_chunk(P, R, initial, noise, noise_std, v_star, 0, K, eval_every, rng, params, state,
+               regret_out, returns_out)

@@ -35,6 +35,7 @@ from numba import njit
 from mdptheory.core.validation import check_choice, check_delta, check_scale
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
+from mdptheory.learners.resumable import ResumableLoop
 
 __all__ = ["UCBVI", "UCBVIPlan", "ucbvi_plan", "ucbvi_plan_ref"]
 
@@ -173,6 +174,11 @@ class UCBVI(Learner):
         return CompiledLoop(_ucbvi_loop, (int(mdp.H), _BONUS[self.bonus], self.bonus_scale, L, c3,
                                           _CAP[self.cap], self._Rk))
 
+    def resumable(self, mdp, episodes) -> ResumableLoop:
+        """The compiled loop split into ``init`` and ``chunk`` with the state outside the loop
+        (same parameters and draws as :meth:`compiled`; called after :meth:`prepare`)."""
+        return ResumableLoop(_ucbvi_init, _ucbvi_chunk, self.compiled(mdp, episodes).params, UCBVI_STATE)
+
     def bound(self, S, A, H, K, delta=None):
         r"""Theorem 1 (CH) / Theorem 2 (BF) of Azar et al. 2017, explicit constants, N1, HOM,
         w.p. :math:`\ge 1-\delta`; :math:`L'=\ln(5HSAT/\delta)`, :math:`T=KH`."""
@@ -264,30 +270,37 @@ def ucbvi_plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, 
             pi[h, x] = arg
 
 
+#: Names of the arrays of :func:`_ucbvi_init` (the checkpoint of a resumable run).
+UCBVI_STATE = ("N", "n", "m", "succ", "nsucc", "Qprev", "Q", "V", "Vb", "pi", "xs", "acts")
+
+
 @njit(cache=True, nogil=True)
-def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-                regret_out, returns_out):
-    H, bonus, scale, L, c3, cap, Rk = params
-    S = P.shape[1]
-    A = P.shape[2]
-    N = np.zeros((S, A, S))
-    n = np.zeros((S, A))
-    m = np.zeros((H + 1, S))
-    succ = np.zeros((S, A, S), dtype=np.int64)
-    nsucc = np.zeros((S, A), dtype=np.int64)
+def _ucbvi_init(S, A, params):
+    """The learner's state before episode 0, as a tuple of arrays (names in :data:`UCBVI_STATE`):
+    counts, successor lists, the monotone ``Qprev`` and the work buffers."""
+    H = params[0]
+    cap = params[5]
     Qprev = np.full((H, S, A), float(H))
     if cap == 1:
         for h in range(H):
             Qprev[h] = float(H - h)
-    Q = np.empty((H, S, A))
-    V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    for k in range(K):
+    return (np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((H + 1, S)),
+            np.zeros((S, A, S), dtype=np.int64), np.zeros((S, A), dtype=np.int64), Qprev,
+            np.zeros((H, S, A)), np.zeros((H + 1, S)), np.zeros((H + 1, S)),
+            np.zeros((H, S), dtype=np.int64), np.zeros(H + 1, dtype=np.int64), np.zeros(H, dtype=np.int64))
+
+
+@njit(cache=True, nogil=True)
+def _ucbvi_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng, params, state,
+                 regret_out, returns_out):
+    """Episodes ``k0 .. k1-1`` of one seed from ``state`` (updated in place); episode ``k`` is
+    written to ``regret_out[k - k0]`` / ``returns_out[k - k0]``."""
+    H, bonus, scale, L, c3, cap, Rk = params
+    N, n, m, succ, nsucc, Qprev, Q, V, Vb, pi, xs, acts = state
+    for k in range(k0, k1):
         ucbvi_plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
-        record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
+        if eval_every > 0 and k % eval_every == 0:
+            record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vb, regret_out)
         s = categorical(rng, initial)
         G = 0.0
         for h in range(H):
@@ -298,7 +311,7 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
             acts[h] = a
             s = s2
         xs[H] = s
-        returns_out[k] = G
+        returns_out[k - k0] = G
         for h in range(H):
             x, a, y = xs[h], acts[h], xs[h + 1]
             if N[x, a, y] == 0.0:
@@ -308,3 +321,11 @@ def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
             n[x, a] += 1.0
             m[h, x] += 1.0
         m[H, xs[H]] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def _ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+    """All ``K`` episodes of one seed: :func:`_ucbvi_init` then one :func:`_ucbvi_chunk`."""
+    state = _ucbvi_init(P.shape[1], P.shape[2], params)
+    _ucbvi_chunk(P, R, initial, noise, noise_std, v_star, 0, K, eval_every, rng, params, state,
+                 regret_out, returns_out)

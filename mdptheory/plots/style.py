@@ -153,6 +153,14 @@ def figure(size: str = "one-column", nrows: int = 1, ncols: int = 1, height_scal
     return fig, axes
 
 
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save(fig, stem, formats=("pdf", "png"), dpi: int = 200) -> list[Path]:
     """Write ``fig`` to ``stem.pdf`` and ``stem.png`` (each atomically) and close it.
 
@@ -173,6 +181,7 @@ def save(fig, stem, formats=("pdf", "png"), dpi: int = 200) -> list[Path]:
         try:
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.02,
                         metadata={"CreationDate": None} if fmt == "pdf" else None)
+            os.chmod(tmp, 0o666 & ~_umask())      # mkstemp creates 0600; figures are for sharing
             os.replace(tmp, p)
         except BaseException:
             if os.path.exists(tmp):
