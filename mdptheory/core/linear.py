@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdptheory.core.mdp import ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, _as_float_array, _readonly
+from mdptheory.core.mdp import (ROW_SUM_TOL, DiscountedMDP, EpisodicMDP, _as_float_array, _Discounted, _Episodic,
+                                _ModelArrays, _readonly)
 
 __all__ = ["LinearMDP", "DiscountedLinearMDP", "FeaturizedMDP", "feature_view", "NEGATIVE_TOL"]
 
@@ -103,13 +104,8 @@ def _check_shapes(phi, mu, theta, H: int | None):
     return phi, mu, theta, S, A, d
 
 
-class _LinearBase:
-    __slots__ = ("_phi", "_mu", "_theta", "_P", "_R", "_initial", "_S", "_A", "_d", "_frozen")
-
-    def __setattr__(self, name, value):
-        if getattr(self, "_frozen", False):
-            raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
-        object.__setattr__(self, name, value)
+class _LinearBase(_ModelArrays):
+    __slots__ = ("_phi", "_mu", "_theta", "_d")
 
     def _finish(self, phi, mu, theta, P, R, S, A, d):
         self._phi, self._mu, self._theta = _readonly(phi), _readonly(mu), _readonly(theta)
@@ -132,33 +128,11 @@ class _LinearBase:
         return self._theta
 
     @property
-    def P(self) -> np.ndarray:
-        """Implied dense kernel ``phi . mu`` (read-only)."""
-        return self._P
-
-    @property
-    def R(self) -> np.ndarray:
-        """Implied mean rewards ``phi . theta`` (read-only)."""
-        return self._R
-
-    @property
-    def initial(self) -> np.ndarray:
-        return self._initial
-
-    @property
-    def S(self) -> int:
-        return self._S
-
-    @property
-    def A(self) -> int:
-        return self._A
-
-    @property
     def d(self) -> int:
         return self._d
 
 
-class LinearMDP(_LinearBase):
+class LinearMDP(_LinearBase, _Episodic):
     r"""Episodic linear MDP :math:`P_h = \phi_h\mu_h`, :math:`r_h = \phi_h\theta_h`.
 
     Parameters
@@ -209,14 +183,6 @@ class LinearMDP(_LinearBase):
         self._reward_noise, self._reward_std = reward_noise, m.reward_std
         self._frozen = True
 
-    @property
-    def horizon(self) -> int:
-        return self._H
-
-    @property
-    def H(self) -> int:
-        return self._H
-
     def stage_phi(self) -> np.ndarray:
         """Features with an explicit stage axis, ``(H, S, A, d)`` (broadcast view if stationary)."""
         if self._phi.ndim == 4:
@@ -232,7 +198,7 @@ class LinearMDP(_LinearBase):
         return f"LinearMDP(S={self.S}, A={self.A}, d={self.d}, H={self.H})"
 
 
-class DiscountedLinearMDP(_LinearBase):
+class DiscountedLinearMDP(_LinearBase, _Discounted):
     r"""Discounted linear MDP :math:`P = \phi\mu`, :math:`r = \phi\theta`, discount ``gamma``.
 
     Parameters
@@ -262,14 +228,6 @@ class DiscountedLinearMDP(_LinearBase):
         self._initial = m.initial
         self._reward_noise, self._reward_std = reward_noise, m.reward_std
         self._frozen = True
-
-    @property
-    def gamma(self) -> float:
-        return self._gamma
-
-    @property
-    def horizon(self) -> None:
-        return None
 
     def to_mdp(self) -> DiscountedMDP:
         """The equivalent tabular :class:`~mdptheory.core.DiscountedMDP` (dense)."""

@@ -221,25 +221,32 @@ def _check_initial(initial, S: int, normalize: bool, copy: bool = True) -> np.nd
     return _freeze(d, initial, copy)
 
 
-class _FiniteMDP:
-    """Shared behaviour of the two model classes (not public)."""
+class _Frozen:
+    """Immutable once ``__init__`` has set ``self._frozen = True`` (the model classes; each
+    declares the ``_frozen`` slot)."""
 
-    __slots__ = ("_P", "_R", "_initial", "_S", "_A", "_reward_noise", "_reward_std", "_frozen")
+    __slots__ = ()
 
     def __setattr__(self, name, value):
         if getattr(self, "_frozen", False):
             raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
         object.__setattr__(self, name, value)
 
-    # -- basic properties ---------------------------------------------------------------
+
+class _ModelArrays(_Frozen):
+    """The arrays every model class exposes (tabular and linear; not public)."""
+
+    __slots__ = ("_P", "_R", "_initial", "_S", "_A", "_frozen")
+
     @property
     def P(self):
-        """Transition kernel (read-only dense array or CSR matrix; see module docstring)."""
+        """Transition kernel (read-only dense array or CSR matrix; see module docstring; a
+        linear model's implied ``phi . mu``)."""
         return self._P
 
     @property
     def R(self) -> np.ndarray:
-        """Mean rewards, ``(S, A)`` or ``(H, S, A)`` (read-only)."""
+        """Mean rewards, ``(S, A)`` or ``(H, S, A)`` (read-only; a linear model's ``phi . theta``)."""
         return self._R
 
     @property
@@ -255,6 +262,41 @@ class _FiniteMDP:
     def A(self) -> int:
         return self._A
 
+
+class _Episodic:
+    """``horizon`` and ``H`` of the episodic model classes (each declares the ``_H`` slot)."""
+
+    __slots__ = ()
+
+    @property
+    def horizon(self) -> int:
+        return self._H
+
+    @property
+    def H(self) -> int:
+        return self._H
+
+
+class _Discounted:
+    """``gamma`` and ``horizon = None`` of the discounted model classes (``_gamma`` slot)."""
+
+    __slots__ = ()
+
+    @property
+    def gamma(self) -> float:
+        return self._gamma
+
+    @property
+    def horizon(self) -> None:
+        return None
+
+
+class _FiniteMDP(_ModelArrays):
+    """Shared behaviour of the two model classes (not public)."""
+
+    __slots__ = ("_reward_noise", "_reward_std")
+
+    # -- basic properties ---------------------------------------------------------------
     @property
     def is_sparse(self) -> bool:
         return sp.issparse(self._P)
@@ -289,7 +331,7 @@ class _FiniteMDP:
         return ""
 
 
-class DiscountedMDP(_FiniteMDP):
+class DiscountedMDP(_FiniteMDP, _Discounted):
     r"""Infinite-horizon discounted MDP :math:`(\mathcal S, \mathcal A, P, R, \gamma, \rho)`.
 
     The objective of a policy :math:`\pi` is
@@ -372,14 +414,6 @@ class DiscountedMDP(_FiniteMDP):
         self._reward_std = std
         self._frozen = True
 
-    @property
-    def gamma(self) -> float:
-        return self._gamma
-
-    @property
-    def horizon(self) -> None:
-        return None
-
     def _repr_extra(self) -> str:
         return f"gamma={self.gamma:g}"
 
@@ -416,7 +450,7 @@ class DiscountedMDP(_FiniteMDP):
         return self._P
 
 
-class EpisodicMDP(_FiniteMDP):
+class EpisodicMDP(_FiniteMDP, _Episodic):
     r"""Finite-horizon episodic MDP with horizon ``H`` and stages ``h = 0..H-1``.
 
     The value of a (non-stationary) policy is
@@ -510,14 +544,6 @@ class EpisodicMDP(_FiniteMDP):
         self._reward_noise = reward_noise
         self._reward_std = std
         self._frozen = True
-
-    @property
-    def horizon(self) -> int:
-        return self._H
-
-    @property
-    def H(self) -> int:
-        return self._H
 
     @property
     def gamma(self) -> float:

@@ -52,7 +52,7 @@ from typing import Sequence
 import numpy as np
 
 from mdptheory.core.linear import LinearMDP
-from mdptheory.core.mdp import EpisodicMDP
+from mdptheory.core.mdp import EpisodicMDP, _Frozen
 from mdptheory.core.validation import check_int
 
 __all__ = ["NonStationaryMDP", "VariationBudget", "model_distance", "linear_model_distance"]
@@ -184,7 +184,7 @@ def _drift_index(K: int, L: int) -> np.ndarray:
     return (2 * k * (L - 1) + (K - 1)) // (2 * (K - 1))   # round(k (L-1) / (K-1)), halves up
 
 
-class NonStationaryMDP:
+class NonStationaryMDP(_Frozen):
     r"""A sequence of episodic models over ``episodes`` episodes (see the module docstring).
 
     Parameters
@@ -214,11 +214,6 @@ class NonStationaryMDP:
     """
 
     __slots__ = ("_models", "_linear", "_starts", "_ids", "_K", "_pairs", "_frozen")
-
-    def __setattr__(self, name, value):
-        if getattr(self, "_frozen", False):
-            raise AttributeError("NonStationaryMDP is immutable; build a new one instead")
-        object.__setattr__(self, name, value)
 
     def __init__(self, schedule, episodes: int):
         K = check_int("episodes", episodes, 1)

@@ -29,6 +29,7 @@ __all__ = [
     "check_scale",
     "check_bool",
     "check_choice",
+    "check_forgetting",
     "check_generator",
     "check_finite_array",
     "check_distribution",
@@ -43,10 +44,14 @@ def _is_real(value) -> bool:
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Real, np.integer, np.floating))
 
 
-def _interval(low, high, low_open: bool, high_open: bool) -> str:
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
-    return f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+def _out_of_range(name: str, shown: str, low, high, low_open: bool, high_open: bool, fmt) -> None:
+    """The ``ValueError`` of a number ``shown`` outside its range (ends written by ``fmt``)."""
+    if high is None:
+        raise ValueError(f"{name} = {shown} must be {'>' if low_open else '>='} {fmt(low)}")
+    if low is None:
+        raise ValueError(f"{name} = {shown} must be {'<' if high_open else '<='} {fmt(high)}")
+    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+    raise ValueError(f"{name} = {shown} must be in {lo}{fmt(low)}, {fmt(high)}{hi}")
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -55,11 +60,7 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
         raise TypeError(f"{name} must be an integer, got {value!r}")
     v = int(value)
     if (low is not None and v < low) or (high is not None and v > high):
-        if high is None:
-            raise ValueError(f"{name} = {v} must be >= {low}")
-        if low is None:
-            raise ValueError(f"{name} = {v} must be <= {high}")
-        raise ValueError(f"{name} = {v} must be in [{low}, {high}]")
+        _out_of_range(name, str(v), low, high, False, False, str)
     return v
 
 
@@ -76,11 +77,7 @@ def check_real(name: str, value: Any, low: float | None = None, high: float | No
     below = low is not None and (v < low or (low_open and v == low))
     above = high is not None and (v > high or (high_open and v == high))
     if below or above:
-        if high is None:
-            raise ValueError(f"{name} = {v!r} must be {'>' if low_open else '>='} {low:g}")
-        if low is None:
-            raise ValueError(f"{name} = {v!r} must be {'<' if high_open else '<='} {high:g}")
-        raise ValueError(f"{name} = {v!r} must be in {_interval(low, high, low_open, high_open)}")
+        _out_of_range(name, repr(v), low, high, low_open, high_open, lambda x: f"{x:g}")
     return v
 
 
@@ -105,6 +102,22 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_forgetting(name: str, value: Any, variation_budget: Any, *, infinite: bool = True) -> tuple:
+    """How a non-stationary learner forgets: ``value`` (its window, restart period or number
+    of epochs, called ``name``: ``None``, an integer ``>= 1`` or, when ``infinite``,
+    ``math.inf`` = never forget) or a ``variation_budget`` to derive it from (``None`` or a
+    real ``>= 0``), not both. Returns ``(value, variation_budget)``."""
+    if value is not None and variation_budget is not None:
+        raise ValueError(f"give {name} or variation_budget, not both (got {name}={value!r}, "
+                         f"variation_budget={variation_budget!r})")
+    if infinite and isinstance(value, float) and math.isinf(value) and value > 0:
+        value = math.inf
+    elif value is not None:
+        value = check_int(name, value, 1)
+    budget = None if variation_budget is None else check_real("variation_budget", variation_budget, 0.0)
+    return value, budget
 
 
 def check_choice(name: str, value: Any, choices: Iterable) -> Any:

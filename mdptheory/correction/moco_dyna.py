@@ -271,19 +271,26 @@ def q_learning(mdp: DiscountedMDP, samples, seed=0, *, omega: float = 0.8, recor
     return _record("Q-learning", vals, pts, exact_target(mdp), t0)
 
 
-def dyna(mdp: DiscountedMDP, P_hat, samples, seed=0, *, omega: float = 0.8, plan_every: int = 1000,
-         planning_sweeps: int = 1, record_every=None, progress: bool = False) -> SampleTrace:
-    r"""Dyna with the given approximate model (module docstring)."""
-    t0 = time.perf_counter()
+def _planning_start(mdp, P_hat, samples, seed, omega, plan_every, record_every):
+    """The checked start of Dyna and OS-Dyna: ``(stream, P_hat kernel, omega, plan_every,
+    record points, events)``, the events being the record points and the planning steps."""
     tr = _stream(mdp, samples, seed)
     Ph = _as_kernel(P_hat)
     omega = check_real("omega", omega, 0.5, 1.0)
     plan_every = check_int("plan_every", plan_every, 1)
+    pts = _checkpoints(len(tr), record_every)
+    return tr, Ph, omega, plan_every, pts, np.union1d(pts, np.arange(0, len(tr) + 1, plan_every))
+
+
+def dyna(mdp: DiscountedMDP, P_hat, samples, seed=0, *, omega: float = 0.8, plan_every: int = 1000,
+         planning_sweeps: int = 1, record_every=None, progress: bool = False) -> SampleTrace:
+    r"""Dyna with the given approximate model (module docstring)."""
+    t0 = time.perf_counter()
+    tr, Ph, omega, plan_every, pts, events = _planning_start(mdp, P_hat, samples, seed, omega, plan_every,
+                                                             record_every)
     sweeps = check_int("planning_sweeps", planning_sweeps, 0)
     S, A, g = mdp.S, mdp.A, mdp.gamma
     R = np.asarray(mdp.R)
-    pts = _checkpoints(len(tr), record_every)
-    events = np.union1d(pts, np.arange(0, len(tr) + 1, plan_every))
     Q = np.zeros((S, A))
     counts = np.zeros(S * A, dtype=np.int64)
     vals = [Q.max(axis=1)]
@@ -301,14 +308,10 @@ def os_dyna(mdp: DiscountedMDP, P_hat, samples, seed=0, *, omega: float = 0.8, p
             record_every=None, progress: bool = False) -> SampleTrace:
     r"""OS-Dyna (module docstring): :math:`V_0=V^*_{\hat P}`, :math:`\hat g_0=r`."""
     t0 = time.perf_counter()
-    tr = _stream(mdp, samples, seed)
-    Ph = _as_kernel(P_hat)
-    omega = check_real("omega", omega, 0.5, 1.0)
-    plan_every = check_int("plan_every", plan_every, 1)
+    tr, Ph, omega, plan_every, pts, events = _planning_start(mdp, P_hat, samples, seed, omega, plan_every,
+                                                             record_every)
     S, A, g = mdp.S, mdp.A, mdp.gamma
     R = np.asarray(mdp.R)
-    pts = _checkpoints(len(tr), record_every)
-    events = np.union1d(pts, np.arange(0, len(tr) + 1, plan_every))
     V = _plan(Ph, R, g, None)
     ghat = R.ravel().copy()
     counts = np.zeros(S * A, dtype=np.int64)

@@ -393,22 +393,15 @@ def value_iteration_trace(mdp: DiscountedMDP, iterations: int, *, policy=None, V
     r"""Exact value iteration :math:`V_{k+1}=TV_k` (or :math:`T^\pi V_k`) from ``V0`` (default
     0), one query (:math:`PV_k`) per iteration."""
     t0 = time.perf_counter()
-    mdp = _as_mdp(mdp)
-    K = check_int("iterations", iterations, 0)
-    policy = _check_policy(mdp, policy)
-    S = mdp.S
+    mdp, K, policy, V = _trace_start(mdp, iterations, policy, V0)
     P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    pi = None if policy is None else _policy_table(policy, S, mdp.A)
-    V = np.zeros(S) if V0 is None else check_finite_array("V0", V0, shape=(S,)).copy()
+    pi = None if policy is None else _policy_table(policy, mdp.S, mdp.A)
     vals = [V.copy()]
     for _ in range(K):
         Q = R + g * (P @ V)
         V = Q.max(axis=1) if pi is None else (pi * Q).sum(axis=1)
         vals.append(V)
-    vals = np.array(vals)
-    target = exact_target(mdp, policy)
-    return PlanningTrace("VI", vals, np.abs(vals - target).max(axis=1), np.arange(K + 1, dtype=np.int64),
-                         target, g, "control" if policy is None else "evaluation", time.perf_counter() - t0)
+    return _trace("VI", vals, np.arange(K + 1, dtype=np.int64), mdp, policy, t0)
 
 
 def _policy_table(policy, S, A):
@@ -420,22 +413,31 @@ def _policy_table(policy, S, A):
     return pol.astype(np.float64)
 
 
+def _trace_start(mdp, iterations, policy, V0):
+    """The checked arguments of a planning trace: ``(mdp, K, policy, V)``, ``V`` a copy of
+    ``V0`` (default 0)."""
+    mdp = _as_mdp(mdp)
+    K = check_int("iterations", iterations, 0)
+    policy = _check_policy(mdp, policy)
+    V = np.zeros(mdp.S) if V0 is None else check_finite_array("V0", V0, shape=(mdp.S,)).copy()
+    return mdp, K, policy, V
+
+
+def _trace(method, vals, queries, mdp, policy, t0) -> PlanningTrace:
+    """The :class:`PlanningTrace` of the iterates ``vals`` against the exact target."""
+    vals = np.array(vals)
+    target = exact_target(mdp, policy)
+    return PlanningTrace(method, vals, np.abs(vals - target).max(axis=1), queries, target, mdp.gamma,
+                         "control" if policy is None else "evaluation", time.perf_counter() - t0)
+
+
 def model_based_trace(mdp: DiscountedMDP, P_hat, iterations: int, *, policy=None, V0=None) -> PlanningTrace:
     r"""Pure model-based planning: :math:`V_k = V^\star_{\hat P}` for every ``k >= 1`` (no
     query of the true model)."""
     t0 = time.perf_counter()
-    mdp = _as_mdp(mdp)
-    K = check_int("iterations", iterations, 0)
-    policy = _check_policy(mdp, policy)
-    Ph = _as_kernel(P_hat)
-    S = mdp.S
-    V0 = np.zeros(S) if V0 is None else check_finite_array("V0", V0, shape=(S,)).copy()
-    Vh = _plan(Ph, mdp.R, mdp.gamma, policy)
-    vals = np.array([V0] + [Vh] * K)
-    target = exact_target(mdp, policy)
-    return PlanningTrace("model-based (plan in P_hat)", vals, np.abs(vals - target).max(axis=1),
-                         np.zeros(K + 1, dtype=np.int64), target, mdp.gamma,
-                         "control" if policy is None else "evaluation", time.perf_counter() - t0)
+    mdp, K, policy, V0 = _trace_start(mdp, iterations, policy, V0)
+    Vh = _plan(_as_kernel(P_hat), mdp.R, mdp.gamma, policy)
+    return _trace("model-based (plan in P_hat)", [V0] + [Vh] * K, np.zeros(K + 1, dtype=np.int64), mdp, policy, t0)
 
 
 def os_vi(mdp: DiscountedMDP, P_hat, iterations: int, *, policy=None, V0=None) -> PlanningTrace:
@@ -448,19 +450,12 @@ def os_vi(mdp: DiscountedMDP, P_hat, iterations: int, *, policy=None, V0=None) -
     proofs_notes/moco.md).
     """
     t0 = time.perf_counter()
-    mdp = _as_mdp(mdp)
-    K = check_int("iterations", iterations, 0)
-    policy = _check_policy(mdp, policy)
+    mdp, K, policy, V = _trace_start(mdp, iterations, policy, V0)
     Ph = _as_kernel(P_hat)
-    S = mdp.S
     P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    V = np.zeros(S) if V0 is None else check_finite_array("V0", V0, shape=(S,)).copy()
     vals = [V.copy()]
     for _ in range(K):
         r_aux = R + g * ((P - Ph) @ V)
         V = _plan(Ph, r_aux, g, policy)
         vals.append(V)
-    vals = np.array(vals)
-    target = exact_target(mdp, policy)
-    return PlanningTrace("OS-VI", vals, np.abs(vals - target).max(axis=1), np.arange(K + 1, dtype=np.int64),
-                         target, g, "control" if policy is None else "evaluation", time.perf_counter() - t0)
+    return _trace("OS-VI", vals, np.arange(K + 1, dtype=np.int64), mdp, policy, t0)

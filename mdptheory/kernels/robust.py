@@ -68,14 +68,19 @@ def tv_value_ref(q, v, rho: float) -> float:
     return float(q @ v - removed @ (vs - vmin))
 
 
+def _on_support(q, v):
+    """``(q / sum q, v)`` restricted to the support of ``q`` (the plain twins' input)."""
+    q = np.asarray(q, dtype=float)
+    v = np.asarray(v, dtype=float)
+    sup = q > 0
+    return q[sup] / q[sup].sum(), v[sup]
+
+
 def chi2_value_ref(q, v, rho: float) -> float:
     r"""Chi-square inner value: every candidate active set (the ``k`` lowest distinct values
     of the support) at once from cumulative moments; the first ``k`` whose stationarity
     condition :math:`E[(v_{k+1}-v)_+^2]\le(1+\rho)E[(v_{k+1}-v)_+]^2` holds is the active one."""
-    q = np.asarray(q, dtype=float)
-    v = np.asarray(v, dtype=float)
-    sup = q > 0
-    q, v = q[sup] / q[sup].sum(), v[sup]
+    q, v = _on_support(q, v)
     if rho == 0.0:
         return float(q @ v)
     vals, inv = np.unique(v, return_inverse=True)
@@ -103,10 +108,7 @@ def kl_value_ref(q, v, rho: float) -> float:
     :math:`v_{min}-\beta\log E_{\bar q}e^{-(v-v_{min})/\beta}-\beta\rho`, with
     :math:`\log E_{\bar q}e^{-x/\beta}` as ``log1p`` of a sum of ``expm1`` terms (the dual
     multiplies it by :math:`\beta`, which is large for small :math:`\rho`)."""
-    q = np.asarray(q, dtype=float)
-    v = np.asarray(v, dtype=float)
-    sup = q > 0
-    q, v = q[sup] / q[sup].sum(), v[sup]
+    q, v = _on_support(q, v)
     if rho == 0.0:
         return float(q @ v)
     vmin = v.min()

@@ -23,14 +23,16 @@ Gaussian, nothing for deterministic), then the next state (one ``rng.random()``,
 CDF by a left-to-right cumulative scan of the row).
 
 Performance notes (measured in ``docs/benchmarks.md``). The per-step helpers
-(:func:`stage`, :func:`categorical`, :func:`draw_reward`, :func:`env_step`) are
-``inline="always"``: an ordinary call of a numba function passes every array as a dozen
-scalars and costs an atomic incref/decref per array argument unless numba's refcount
-pruning removes it, which it often fails to do across loops with several exits. For the
-same reason :func:`env_step` scans ``P[h, s, a, :]`` in place (no row view) with a single
-loop exit. Loops that call these helpers should not pass arrays to other small helpers in
-their per-step path either (write the update inline). The per-episode helpers
-(:func:`record_regret_det`, :func:`value_det`, ...) are ordinary calls.
+(:func:`stage`, :func:`categorical`, :func:`draw_reward`, :func:`next_state`,
+:func:`env_step`, :func:`greedy_action`) are ``inline="always"``: an ordinary call of a numba
+function passes every array as a dozen scalars and costs an atomic incref/decref per array
+argument unless numba's refcount pruning removes it, which it often fails to do across loops
+with several exits. For the same reason :func:`next_state` scans ``P[h, s, a, :]`` in place
+(no row view) with a single loop exit. Loops that call these helpers should not pass arrays
+to other small helpers in their per-step path either (write the update inline). The
+per-episode helpers (:func:`record_regret_det`, :func:`value_det`, ...) are ordinary calls,
+except the episode of a deterministic policy, :func:`rollout_det`, and the non-stationary
+clock, :func:`segment_at`, which are inlined.
 """
 
 from __future__ import annotations
@@ -49,10 +51,17 @@ __all__ = [
     "draw_reward_ref",
     "env_step",
     "env_step_ref",
+    "next_state",
+    "rollout_det",
+    "rollout_det_ref",
+    "segment_at",
+    "single_segment",
     "value_det",
     "value_det_ref",
     "value_stoch",
     "value_stoch_ref",
+    "greedy_action",
+    "init_at_cap",
     "greedy_policy",
     "greedy_policy_ref",
     "record_regret_det",
@@ -120,12 +129,10 @@ def draw_reward(rng, mean, noise, noise_std):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def env_step(rng, P, R, noise, noise_std, h, s, a):
-    """One transition from ``(h, s, a)``: returns ``(reward, next_state)``; reward first,
-    then next state."""
-    r = draw_reward(rng, R[stage(h, R.shape[0]), s, a], noise, noise_std)
-    # the inverse-CDF scan of :func:`categorical`, on P's row in place: slicing out the row
-    # would create an array view per step (an atomic incref/decref pair in the hot loop)
+def next_state(rng, P, h, s, a):
+    """The next state from ``(h, s, a)``: one ``rng.random()`` and the inverse-CDF scan of
+    :func:`categorical` on ``P[h, s, a, :]`` in place (slicing out the row would create an
+    array view per step: an atomic incref/decref pair in the hot loop)."""
     hp = stage(h, P.shape[0])
     u = rng.random()
     acc = 0.0
@@ -140,7 +147,35 @@ def env_step(rng, P, R, noise, noise_std, h, s, a):
             if u < acc:
                 i = n  # found: leave the loop (one exit keeps numba's refcount pruning happy)
         i += 1
-    return r, s2
+    return s2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def env_step(rng, P, R, noise, noise_std, h, s, a):
+    """One transition from ``(h, s, a)``: returns ``(reward, next_state)``; reward first,
+    then next state."""
+    r = draw_reward(rng, R[stage(h, R.shape[0]), s, a], noise, noise_std)
+    return r, next_state(rng, P, h, s, a)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs):
+    """One episode of the deterministic policy ``pi (H, S)``: the initial state, then ``H``
+    calls of :func:`env_step`; fills the visited states ``xs (H+1,)``, actions ``acts (H,)``
+    and rewards ``rs (H,)`` and returns the return ``G`` (rewards summed in step order).
+    For the loops whose learner updates only after the episode."""
+    s = categorical(rng, initial)
+    G = 0.0
+    for h in range(pi.shape[0]):
+        a = pi[h, s]
+        r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+        G += r
+        xs[h] = s
+        acts[h] = a
+        rs[h] = r
+        s = s2
+    xs[pi.shape[0]] = s
+    return G
 
 
 @njit(cache=True, nogil=True)
@@ -230,6 +265,32 @@ def value_stoch(P, R, initial, probs, V):
     for s in range(S):
         tot += initial[s] * V[0, s]
     return tot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def greedy_action(Q, h, s):
+    """``(argmax_a Q[h, s, a], max_a Q[h, s, a])``, ties to the lowest action (as
+    :func:`greedy_policy`); inlined, for the per-step updates of model-free loops."""
+    best = Q[h, s, 0]
+    arg = 0
+    for a in range(1, Q.shape[2]):
+        if Q[h, s, a] > best:
+            best = Q[h, s, a]
+            arg = a
+    return arg, best
+
+
+@njit(cache=True, nogil=True)
+def init_at_cap(Q, V, cap):
+    """Optimistic start of a model-free loop: ``Q[h] = V[h] =`` the cap of stage ``h`` (``cap``
+    0: ``H``; 1: ``H - h``, the remaining steps) for ``h < H``; ``V[H]`` is left as it is."""
+    H, S, A = Q.shape
+    for h in range(H):
+        ch = float(H) if cap == 0 else float(H - h)
+        for s in range(S):
+            V[h, s] = ch
+            for a in range(A):
+                Q[h, s, a] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -322,6 +383,26 @@ def plan_stationary(P, R, H, V, Q, pi):
             pi[h, s] = arg
 
 
+@njit(cache=True, nogil=True, inline="always")
+def segment_at(k, seg, seg_starts):
+    """The segment of episode ``k`` on a non-stationary MDP's clock (segment ``i`` starts at
+    episode ``seg_starts[i]``), searched forward from the segment ``seg`` of episode ``k - 1``."""
+    while seg + 1 < seg_starts.shape[0] and k >= seg_starts[seg + 1]:
+        seg += 1
+    return seg
+
+
+@njit(cache=True, nogil=True)
+def single_segment(P, R, initial, v_star):
+    """A stationary model as a one-model, one-segment non-stationary one: ``(Ps, Rs, inits,
+    seg_starts, seg_models, v_stars)`` with a leading model axis of length 1 (views of the
+    inputs), for the loops written for the non-stationary protocol."""
+    Ps = P.reshape((1, P.shape[0], P.shape[1], P.shape[2], P.shape[3]))
+    Rs = R.reshape((1, R.shape[0], R.shape[1], R.shape[2]))
+    inits = initial.reshape((1, initial.shape[0]))
+    return Ps, Rs, inits, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.full(1, v_star)
+
+
 # ---------------------------------------------------------------------------------------
 # plain-Python twins (identical draws, identical float operations)
 # ---------------------------------------------------------------------------------------
@@ -356,6 +437,22 @@ def env_step_ref(rng, P, R, noise, noise_std, h, s, a):
     r = draw_reward_ref(rng, R[h if R.shape[0] > 1 else 0, s, a], noise, noise_std)
     s2 = categorical_ref(rng, P[h if P.shape[0] > 1 else 0, s, a])
     return r, s2
+
+
+def rollout_det_ref(rng, P, R, noise, noise_std, initial, pi):
+    """Twin of :func:`rollout_det`; returns ``(G, xs, acts, rs)``."""
+    H = pi.shape[0]
+    xs = np.empty(H + 1, dtype=np.int64)
+    acts = np.empty(H, dtype=np.int64)
+    rs = np.empty(H)
+    xs[0] = categorical_ref(rng, initial)
+    for h in range(H):
+        acts[h] = pi[h, xs[h]]
+        rs[h], xs[h + 1] = env_step_ref(rng, P, R, noise, noise_std, h, xs[h], acts[h])
+    G = 0.0
+    for r in rs:
+        G += float(r)
+    return G, xs, acts, rs
 
 
 def value_det_ref(P, R, initial, pi) -> float:

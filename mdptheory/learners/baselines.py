@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_probability, check_real
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det, record_regret_stoch
+from mdptheory.kernels.sampling import categorical, env_step, greedy_action, record_regret_det, record_regret_stoch
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = [
@@ -281,12 +281,7 @@ def _epsq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             N[h, s, a] += 1.0
             alpha = (Hf + 1.0) / (Hf + N[h, s, a])          # Jin et al. 2018, no bonus
             Q[h, s, a] = (1.0 - alpha) * Q[h, s, a] + alpha * (r + V[h + 1, s2])
-            best = Q[h, s, 0]
-            arg = 0
-            for j in range(1, A):
-                if Q[h, s, j] > best:
-                    best = Q[h, s, j]
-                    arg = j
+            arg, best = greedy_action(Q, h, s)
             pi[h, s] = arg
             V[h, s] = best
             s = s2

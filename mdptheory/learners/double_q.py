@@ -37,6 +37,7 @@ from mdptheory.learners.step_based import (
     greedy_random_tie,
     greedy_random_tie_ref,
     noisy_step,
+    visit_epsilon,
     write_snapshot,
 )
 
@@ -143,10 +144,7 @@ def _double_q_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H
         if start:
             s = categorical(rng, initial)
             h = 0
-        visits[h, s] += 1.0
-        eps = epsilon * visits[h, s] ** (-epsilon_decay)
-        if eps > 1.0:
-            eps = 1.0
+        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
         for a in range(A):
             vals[a] = Q[h, s, a, 0] + Q[h, s, a, 1]      # act on Q^A + Q^B
         a = behaviour_action(rng, vals, avail, n_avail, s, eps)

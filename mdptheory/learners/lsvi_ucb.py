@@ -43,8 +43,8 @@ from mdptheory.kernels.ridge import (quad_forms, quad_forms_downdate, quad_forms
 from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
-__all__ = ["LSVIUCB", "LSVIPlan", "lsvi_ucb_plan", "lsvi_ucb_plan_ref", "check_feature_norms",
-           "REINVERT_EVERY", "EXACT_ABOVE"]
+__all__ = ["LSVIUCB", "LSVIPlan", "lsvi_ucb_plan", "lsvi_ucb_plan_ref", "lsvi_ucb_reset",
+           "check_feature_norms", "use_features", "REINVERT_EVERY", "EXACT_ABOVE"]
 
 _CAP = {"H": 0, "remaining": 1}
 _REWARDS = ("auto", "known", "observed")
@@ -79,6 +79,19 @@ def check_feature_norms(phi, who: str = "learner") -> None:
         h, s, a = (int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{who} assumes ||phi(s, a)||_2 <= 1 (Assumption A) but ||phi_h(s, a)|| = "
                          f"{float(nrm[h, s, a])!r} at (h={h}, s={s}, a={a}); rescale the features")
+
+
+def use_features(learner, tab, phi) -> None:
+    """What a linear learner's ``prepare`` stores for both paths (LSVI-UCB, LSVI-UCB++):
+    ``phi`` (Assumption A checked), ``d``, the known rewards by stage ``Rk (H, S, A)`` and
+    whether to learn from observed rewards (``rewards`` "observed", or "auto" with a random
+    reward law)."""
+    check_feature_norms(phi, type(learner).__name__)
+    learner._phi = phi
+    learner._d = int(phi.shape[3])
+    learner._Rk = np.ascontiguousarray(np.broadcast_to(tab.R_by_stage(), (tab.H, tab.S, tab.A)), dtype=np.float64)
+    learner._observed = learner.rewards == "observed" or (learner.rewards == "auto"
+                                                          and tab.reward_noise != "deterministic")
 
 
 def lsvi_ucb_plan_ref(phi, Linv, q, cvec, M, beta, H, cap="H") -> LSVIPlan:
@@ -147,11 +160,7 @@ class LSVIUCB(Learner):
     def prepare(self, mdp, episodes):
         tab, phi = feature_view(mdp)
         super().prepare(tab, episodes)
-        check_feature_norms(phi, type(self).__name__)
-        self._phi = phi
-        self._d = int(phi.shape[3])
-        self._Rk = np.ascontiguousarray(np.broadcast_to(tab.R_by_stage(), (tab.H, tab.S, tab.A)), dtype=np.float64)
-        self._observed = self.rewards == "observed" or (self.rewards == "auto" and tab.reward_noise != "deterministic")
+        use_features(self, tab, phi)
         self._beta0, self._betaz = self._betas(self._d, tab.H, self._K)
 
     def _betas(self, d, H, K):
@@ -260,30 +269,47 @@ def lsvi_ucb_plan(phi, Linv, q, cvec, M, succ, nsucc, beta, cap, b, w, Q, V, pi)
 
 
 @njit(cache=True, nogil=True)
-def _lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-                   regret_out, returns_out):
-    H, phi, Rk, observed, beta0, betaz, lam, cap = params
-    S = P.shape[1]
-    A = P.shape[2]
-    d = phi.shape[3]
-    Lam = np.zeros((H, d, d))
-    Linv = np.zeros((H, d, d))
-    q = np.empty((H, S, A))
+def lsvi_ucb_reset(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen):
+    r"""In place: the statistics before the first sample (:math:`\Lambda_h=\lambda I`,
+    :math:`\Lambda_h^{-1}=I/\lambda`, :math:`q=\|\phi\|^2/\lambda`, ``cvec = M = 0``, no
+    observed successors); also a restart's fresh epoch (``restart_statistics``)."""
+    H, S, A, d = phi.shape
     for h in range(H):
         for i in range(d):
+            for l in range(d):
+                Lam[h, i, l] = 0.0
+                Linv[h, i, l] = 0.0
             Lam[h, i, i] = lam
             Linv[h, i, i] = 1.0 / lam
+            cvec[h, i] = 0.0
         for s in range(S):
             for a in range(A):
                 acc = 0.0
                 for i in range(d):
                     acc += phi[h, s, a, i] * phi[h, s, a, i]
                 q[h, s, a] = acc / lam
-    cvec = np.zeros((H, d))
-    M = np.zeros((H, S, d))
+            for i in range(d):
+                M[h, s, i] = 0.0
+            seen[h, s] = False
+        nsucc[h] = 0
+
+
+@njit(cache=True, nogil=True)
+def _lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
+                   regret_out, returns_out):
+    H, phi, Rk, observed, beta0, betaz, lam, cap = params
+    S = P.shape[1]
+    A = P.shape[2]
+    d = phi.shape[3]
+    Lam = np.empty((H, d, d))
+    Linv = np.empty((H, d, d))
+    q = np.empty((H, S, A))
+    cvec = np.empty((H, d))
+    M = np.empty((H, S, d))
     succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.zeros(H, dtype=np.int64)
-    seen = np.zeros((H, S), dtype=np.bool_)
+    nsucc = np.empty(H, dtype=np.int64)
+    seen = np.empty((H, S), dtype=np.bool_)
+    lsvi_ucb_reset(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen)
     nupd = 0
     b = np.empty(d)
     u = np.empty(d)

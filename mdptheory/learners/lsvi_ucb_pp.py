@@ -41,9 +41,9 @@ from numba import njit
 from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_real, check_scale
 from mdptheory.kernels.ridge import sherman_morrison, sherman_morrison_ref, spd_inverse, spd_inverse_ref
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.kernels.sampling import categorical, env_step, init_at_cap, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
-from mdptheory.learners.lsvi_ucb import EXACT_ABOVE, REINVERT_EVERY, check_feature_norms
+from mdptheory.learners.lsvi_ucb import EXACT_ABOVE, REINVERT_EVERY, use_features
 
 __all__ = ["LSVIUCBPlusPlus", "PPRadii", "pp_backward", "pp_backward_ref", "pp_weight", "pp_weight_ref"]
 
@@ -162,11 +162,7 @@ class LSVIUCBPlusPlus(Learner):
     def prepare(self, mdp, episodes):
         tab, phi = feature_view(mdp)
         super().prepare(tab, episodes)
-        check_feature_norms(phi, type(self).__name__)
-        self._phi = phi
-        self._d = int(phi.shape[3])
-        self._Rk = np.ascontiguousarray(np.broadcast_to(tab.R_by_stage(), (tab.H, tab.S, tab.A)), dtype=np.float64)
-        self._observed = self.rewards == "observed" or (self.rewards == "auto" and tab.reward_noise != "deterministic")
+        use_features(self, tab, phi)
         self._rad = self.radii(self._d, tab.H, self._K)
 
     def reset(self, S, A, H, rng):
@@ -358,12 +354,7 @@ def _pp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params
     Qc = np.zeros((H, S, A))
     V = np.zeros((H + 1, S))
     Vc = np.zeros((H + 1, S))
-    for h in range(H):
-        ch = Hf if cap == 0 else float(H - h)
-        for s in range(S):
-            V[h, s] = ch
-            for a in range(A):
-                Q[h, s, a] = ch
+    init_at_cap(Q, V, cap)
     succ = np.zeros((H, S), dtype=np.int64)
     nsucc = np.zeros(H, dtype=np.int64)
     seen = np.zeros((H, S), dtype=np.bool_)

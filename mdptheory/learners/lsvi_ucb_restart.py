@@ -37,11 +37,11 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.core.validation import check_choice, check_int, check_real
+from mdptheory.core.validation import check_choice, check_forgetting, check_int, check_real
 from mdptheory.kernels.ridge import quad_forms, quad_forms_downdate, sherman_morrison, spd_inverse
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental, segment_at, single_segment
 from mdptheory.learners.base import CompiledLoop, regret_bound
-from mdptheory.learners.lsvi_ucb import _CAP, EXACT_ABOVE, LSVIUCB, REINVERT_EVERY, lsvi_ucb_plan
+from mdptheory.learners.lsvi_ucb import _CAP, EXACT_ABOVE, LSVIUCB, REINVERT_EVERY, lsvi_ucb_plan, lsvi_ucb_reset
 
 __all__ = ["LSVIUCBRestart", "restart_period", "WINDOW_RULES", "restart_statistics", "restart_statistics_ref"]
 
@@ -72,14 +72,6 @@ def restart_period(d: int, H: int, K: int, budget: float, rule: str = "derived")
     else:
         W = budget ** (-2.0 / 3.0) * T ** (2.0 / 3.0) * d ** (1.0 / 3.0) * H ** (-4.0 / 3.0)
     return int(min(max(math.ceil(W), 1), K))
-
-
-def _check_window(window):
-    if window is None:
-        return None
-    if isinstance(window, float) and math.isinf(window) and window > 0:
-        return math.inf
-    return check_int("window", window, 1)
 
 
 def restart_statistics_ref(phi, lam):
@@ -130,12 +122,7 @@ class LSVIUCBRestart(LSVIUCB):
                  rewards: str = "observed"):
         check_choice("rewards", rewards, _REWARDS)
         super().__init__(c=c, lam=lam, delta=delta, bonus_scale=bonus_scale, cap=cap, rewards=rewards)
-        if window is not None and variation_budget is not None:
-            raise ValueError(f"give window or variation_budget, not both (got window={window!r}, "
-                             f"variation_budget={variation_budget!r})")
-        self.window = _check_window(window)
-        self.variation_budget = None if variation_budget is None else check_real("variation_budget",
-                                                                                 variation_budget, 0.0)
+        self.window, self.variation_budget = check_forgetting("window", window, variation_budget)
         self.window_rule = check_choice("window_rule", window_rule, WINDOW_RULES)
 
     # -- run-level hooks ------------------------------------------------------------------
@@ -214,30 +201,9 @@ class LSVIUCBRestart(LSVIUCB):
 # ------------------------------------------------------------------------------ compiled twin (numba)
 
 
-@njit(cache=True, nogil=True)
-def restart_statistics(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen):
-    r"""In place: a fresh epoch's statistics (:math:`\Lambda_h=\lambda I`,
-    :math:`\Lambda_h^{-1}=I/\lambda`, :math:`q=\|\phi\|^2/\lambda`, ``cvec = M = 0``, no
-    observed successors), with the arithmetic of LSVI-UCB's own initialisation."""
-    H, S, A, d = phi.shape
-    for h in range(H):
-        for i in range(d):
-            for l in range(d):
-                Lam[h, i, l] = 0.0
-                Linv[h, i, l] = 0.0
-            Lam[h, i, i] = lam
-            Linv[h, i, i] = 1.0 / lam
-            cvec[h, i] = 0.0
-        for s in range(S):
-            for a in range(A):
-                acc = 0.0
-                for i in range(d):
-                    acc += phi[h, s, a, i] * phi[h, s, a, i]
-                q[h, s, a] = acc / lam
-            for i in range(d):
-                M[h, s, i] = 0.0
-            seen[h, s] = False
-        nsucc[h] = 0
+#: The compiled reset of a fresh epoch: LSVI-UCB's own initialisation (twin of
+#: :func:`restart_statistics_ref`).
+restart_statistics = lsvi_ucb_reset
 
 
 @njit(cache=True, nogil=True)
@@ -270,17 +236,15 @@ def _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, nois
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     rs = np.empty(H)
-    nseg = seg_starts.shape[0]
     seg = 0
     m = seg_models[0]
     for k in range(K):
-        while seg + 1 < nseg and k >= seg_starts[seg + 1]:      # the engine's clock
-            seg += 1
+        seg = segment_at(k, seg, seg_starts)                      # the engine's clock
         if seg_models[seg] != m:
             m = seg_models[seg]
             pi_prev[0, 0] = -1                                    # new model: evaluate afresh
         if k == 0 or (window > 0 and k % window == 0):            # restart: forget everything
-            restart_statistics(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen)
+            lsvi_ucb_reset(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen)
             nupd = 0
         beta = beta0 + betaz * math.sqrt(k + 1.0)
         lsvi_ucb_plan(phi, Linv, q, cvec, M, succ, nsucc, beta, cap, b, w, Q, V, pi)
@@ -327,11 +291,6 @@ def _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, nois
 def _lsvi_ucb_restart_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                            regret_out, returns_out):
     """The stationary protocol's loop: one model, one segment."""
-    Ps = P.reshape((1, P.shape[0], P.shape[1], P.shape[2], P.shape[3]))
-    Rs = R.reshape((1, R.shape[0], R.shape[1], R.shape[2]))
-    inits = initial.reshape((1, initial.shape[0]))
-    starts = np.zeros(1, dtype=np.int64)
-    models = np.zeros(1, dtype=np.int64)
-    v_stars = np.full(1, v_star)
+    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
     _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
                               regret_out, returns_out)

@@ -44,6 +44,7 @@ from mdptheory.learners.step_based import (
     random_subset,
     random_subset_ref,
     subset_min_max,
+    visit_epsilon,
     write_snapshot,
 )
 
@@ -138,10 +139,7 @@ def _maxmin_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, 
         if start:
             s = categorical(rng, initial)
             h = 0
-        visits[h, s] += 1.0
-        eps = epsilon * visits[h, s] ** (-epsilon_decay)
-        if eps > 1.0:
-            eps = 1.0
+        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
         for a in range(A):                                   # act on Q^min
             mn = Q[h, s, a, 0]
             for i in range(1, N):

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.kernels.sampling import categorical, env_step, greedy_action, init_at_cap, record_regret_det_incremental
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
@@ -198,12 +198,7 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
     A = P.shape[2]
     Q = np.empty((H, S, A))
     V = np.zeros((H + 1, S))
-    for h in range(H):
-        ch = float(H) if cap == 0 else float(H - h)
-        for s in range(S):
-            V[h, s] = ch
-            for a in range(A):
-                Q[h, s, a] = ch
+    init_at_cap(Q, V, cap)
     N = np.zeros((H, S, A))
     Ms = np.zeros((H, S, A))
     M2s = np.zeros((H, S, A))
@@ -247,12 +242,7 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
                 bprev[h, s, a] = beta
             # old value weighted 1 - alpha_t, target alpha_t (Algs. 1 and 2)
             Q[h, s, a] = (1.0 - alpha) * Q[h, s, a] + alpha * (r + vnext + scale * b)
-            best = Q[h, s, 0]
-            arg = 0
-            for j in range(1, A):
-                if Q[h, s, j] > best:
-                    best = Q[h, s, j]
-                    arg = j
+            arg, best = greedy_action(Q, h, s)
             pi[h, s] = arg
             ch = Hf if cap == 0 else float(H - h)
             V[h, s] = best if best < ch else ch

@@ -39,6 +39,7 @@ from mdptheory.learners.step_based import (
     _max_available,
     behaviour_action,
     noisy_step,
+    visit_epsilon,
     write_snapshot,
 )
 
@@ -129,10 +130,7 @@ def _qlearning_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, 
         if start:
             s = categorical(rng, initial)
             h = 0
-        visits[h, s] += 1.0
-        eps = epsilon * visits[h, s] ** (-epsilon_decay)
-        if eps > 1.0:
-            eps = 1.0
+        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
         for a in range(A):
             vals[a] = Q[h, s, a, 0]
         a = behaviour_action(rng, vals, avail, n_avail, s, eps)

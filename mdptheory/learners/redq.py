@@ -48,6 +48,7 @@ from mdptheory.learners.step_based import (
     random_subset_ref,
     subset_bootstrap,
     subset_min_max,
+    visit_epsilon,
     write_snapshot,
 )
 
@@ -182,10 +183,7 @@ def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, st
         if start:
             s = categorical(rng, initial)
             h = 0
-        visits[h, s] += 1.0
-        eps = epsilon * visits[h, s] ** (-epsilon_decay)
-        if eps > 1.0:
-            eps = 1.0
+        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
         for a in range(A):                                     # act on the ensemble mean
             acc = Q[h, s, a, 0]
             for i in range(1, N):

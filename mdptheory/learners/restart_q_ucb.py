@@ -37,8 +37,9 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.core.validation import check_bool, check_delta, check_int, check_real, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.core.validation import check_bool, check_delta, check_forgetting, check_int, check_real, check_scale
+from mdptheory.kernels.sampling import (categorical, env_step, greedy_action, record_regret_det_incremental,
+                                        segment_at, single_segment)
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.learners.ucb_advantage import stage_ends
 
@@ -105,12 +106,7 @@ class RestartQUCB(Learner):
 
     def __init__(self, *, epochs: int | None = None, variation_budget: float | None = None,
                  local_budgets: bool = False, delta: float = 0.01, c: float = 1.0, bonus_scale: float = 1.0):
-        if epochs is not None and variation_budget is not None:
-            raise ValueError(f"give epochs or variation_budget, not both (got epochs={epochs!r}, "
-                             f"variation_budget={variation_budget!r})")
-        self.epochs = None if epochs is None else check_int("epochs", epochs, 1)
-        self.variation_budget = None if variation_budget is None else check_real("variation_budget",
-                                                                                 variation_budget, 0.0)
+        self.epochs, self.variation_budget = check_forgetting("epochs", epochs, variation_budget, infinite=False)
         self.local_budgets = check_bool("local_budgets", local_budgets)
         self.delta = check_delta(delta)
         self.c = check_scale("c", c)
@@ -246,13 +242,11 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
     pi = np.zeros((H, S), dtype=np.int64)
     Vbuf = np.zeros((H + 1, S))
     pi_prev = np.full((H, S), -1, dtype=np.int64)
-    nseg = seg_starts.shape[0]
     seg = 0
     m = seg_models[0]
     bd = 0.0
     for k in range(K):
-        while seg + 1 < nseg and k >= seg_starts[seg + 1]:
-            seg += 1
+        seg = segment_at(k, seg, seg_starts)
         if seg_models[seg] != m:
             m = seg_models[seg]
             pi_prev[0, 0] = -1                        # new model: evaluate all stages afresh
@@ -290,14 +284,7 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
                 target = r_chk[h, s, a] / nc + v_chk[h, s, a] / nc + scale * b + 2.0 * bd
                 if target < Q[h, s, a]:
                     Q[h, s, a] = target
-                best = Q[h, s, 0]
-                arg = 0
-                for j in range(1, A):
-                    if Q[h, s, j] > best:
-                        best = Q[h, s, j]
-                        arg = j
-                V[h, s] = best
-                pi[h, s] = arg
+                pi[h, s], V[h, s] = greedy_action(Q, h, s)
                 nc_arr[h, s, a] = 0
                 r_chk[h, s, a] = 0.0
                 v_chk[h, s, a] = 0.0
@@ -313,11 +300,6 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
 def _restartq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                    regret_out, returns_out):
     """The stationary protocol's loop: one model, one segment."""
-    Ps = P.reshape((1, P.shape[0], P.shape[1], P.shape[2], P.shape[3]))
-    Rs = R.reshape((1, R.shape[0], R.shape[1], R.shape[2]))
-    inits = initial.reshape((1, initial.shape[0]))
-    starts = np.zeros(1, dtype=np.int64)
-    models = np.zeros(1, dtype=np.int64)
-    v_stars = np.full(1, v_star)
+    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
     _restartq_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
                       regret_out, returns_out)

@@ -37,13 +37,13 @@ import math
 import numpy as np
 from numba import njit
 
-from mdptheory.core.validation import check_choice, check_int, check_real
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.core.validation import check_choice, check_forgetting, check_int, check_real
+from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at, single_segment
 from mdptheory.learners.base import CompiledLoop, regret_bound
 from mdptheory.learners.ucbvi import _BONUS, _CAP, UCBVI, ucbvi_plan, ucbvi_plan_ref
 
 __all__ = ["RestartUCBVI", "restart_window", "windowed_ucbvi_bound", "optimistic_rewards",
-           "optimistic_rewards_ref"]
+           "optimistic_rewards_ref", "count_episode"]
 
 _REWARDS = ("empirical", "known")
 
@@ -99,14 +99,6 @@ def optimistic_rewards_ref(rsum, rcnt, L, scale):
     return np.where(rcnt > 0, val, 1.0)
 
 
-def _check_window(window):
-    if window is None:
-        return None
-    if isinstance(window, float) and math.isinf(window) and window > 0:
-        return math.inf
-    return check_int("window", window, 1)
-
-
 class RestartUCBVI(UCBVI):
     r"""UCBVI restarted every ``window`` episodes; see the module docstring.
 
@@ -139,12 +131,7 @@ class RestartUCBVI(UCBVI):
     def __init__(self, bonus: str = "hoeffding", *, window=None, variation_budget: float | None = None,
                  rewards: str = "empirical", delta: float = 0.01, bonus_scale: float = 1.0, cap: str = "H"):
         super().__init__(bonus, delta=delta, bonus_scale=bonus_scale, cap=cap)
-        if window is not None and variation_budget is not None:
-            raise ValueError(f"give window or variation_budget, not both (got window={window!r}, "
-                             f"variation_budget={variation_budget!r})")
-        self.window = _check_window(window)
-        self.variation_budget = None if variation_budget is None else check_real("variation_budget",
-                                                                                 variation_budget, 0.0)
+        self.window, self.variation_budget = check_forgetting("window", window, variation_budget)
         self.rewards = check_choice("rewards", rewards, _REWARDS)
 
     @property
@@ -268,6 +255,24 @@ def optimistic_rewards(rsum, rcnt, L, scale, out):
 
 
 @njit(cache=True, nogil=True)
+def count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt):
+    """In place: a finished episode ``(xs, acts, rews)`` into the epoch's counts (UCBVI's,
+    new successors appended to ``succ``) and per-stage reward sums."""
+    H = acts.shape[0]
+    for h in range(H):
+        x, a, y = xs[h], acts[h], xs[h + 1]
+        if N[x, a, y] == 0.0:
+            succ[x, a, nsucc[x, a]] = y
+            nsucc[x, a] += 1
+        N[x, a, y] += 1.0
+        n[x, a] += 1.0
+        m[h, x] += 1.0
+        rsum[h, x, a] += rews[h]
+        rcnt[h, x, a] += 1.0
+    m[H, xs[H]] += 1.0
+
+
+@njit(cache=True, nogil=True)
 def _restart_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v_stars, K, eval_every,
                            rng, params, regret_out, returns_out):
     """All ``K`` episodes of one seed: ``_ucbvi_loop`` of ``ucbvi.py`` with restarts every
@@ -291,11 +296,9 @@ def _restart_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_s
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     rews = np.empty(H)
-    nseg = seg_starts.shape[0]
     seg = 0
     for k in range(K):
-        while seg + 1 < nseg and k >= seg_starts[seg + 1]:
-            seg += 1
+        seg = segment_at(k, seg, seg_starts)
         mid = seg_models[seg]
         if k == 0 or (W > 0 and k % W == 0):          # (re)start: forget the epoch
             N[:] = 0.0
@@ -311,41 +314,16 @@ def _restart_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_s
             ucbvi_plan(N, n, m, Remp, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
         else:
             ucbvi_plan(N, n, m, Rknown, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
-        P = Ps[mid]
-        R = Rs[mid]
-        init = inits[mid]
+        P, R, init = Ps[mid], Rs[mid], inits[mid]
         record_regret_det(k, eval_every, P, R, init, v_stars[mid], pi, Vb, regret_out)
-        s = categorical(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            rews[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            if N[x, a, y] == 0.0:
-                succ[x, a, nsucc[x, a]] = y
-                nsucc[x, a] += 1
-            N[x, a, y] += 1.0
-            n[x, a] += 1.0
-            m[h, x] += 1.0
-            rsum[h, x, a] += rews[h]
-            rcnt[h, x, a] += 1.0
-        m[H, xs[H]] += 1.0
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rews)
+        count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt)
 
 
 @njit(cache=True, nogil=True)
 def _restart_ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                         regret_out, returns_out):
     """The stationary protocol's loop: one model, one segment."""
-    Ps = P.reshape((1, P.shape[0], P.shape[1], P.shape[2], P.shape[3]))
-    Rs = R.reshape((1, R.shape[0], R.shape[1], R.shape[2]))
-    inits = initial.reshape((1, initial.shape[0]))
-    _restart_ucbvi_ns_loop(Ps, Rs, inits, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), noise,
-                           noise_std, np.full(1, v_star), K, eval_every, rng, params, regret_out, returns_out)
+    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
+    _restart_ucbvi_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
+                           regret_out, returns_out)

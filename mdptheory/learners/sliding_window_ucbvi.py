@@ -36,9 +36,9 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_bool
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at, single_segment
 from mdptheory.learners.base import CompiledLoop
-from mdptheory.learners.restart_ucbvi import RestartUCBVI, optimistic_rewards
+from mdptheory.learners.restart_ucbvi import RestartUCBVI, count_episode, optimistic_rewards
 from mdptheory.learners.ucbvi import _BONUS, _CAP, ucbvi_plan, ucbvi_plan_ref
 
 __all__ = ["SlidingWindowUCBVI"]
@@ -150,11 +150,9 @@ def _sw_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     rews = np.empty(H)
-    nseg = seg_starts.shape[0]
     seg = 0
     for k in range(K):
-        while seg + 1 < nseg and k >= seg_starts[seg + 1]:
-            seg += 1
+        seg = segment_at(k, seg, seg_starts)
         mid = seg_models[seg]
         if monotone == 0:
             Qprev[:] = caps                              # no running minimum across episodes
@@ -163,22 +161,9 @@ def _sw_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
             ucbvi_plan(N, n, m, Remp, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
         else:
             ucbvi_plan(N, n, m, Rknown, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
-        P = Ps[mid]
-        R = Rs[mid]
-        init = inits[mid]
+        P, R, init = Ps[mid], Rs[mid], inits[mid]
         record_regret_det(k, eval_every, P, R, init, v_stars[mid], pi, Vb, regret_out)
-        s = categorical(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            rews[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rews)
         if W > 0:
             slot = k % W
             if k >= W:                                   # episode k - W leaves the window
@@ -202,25 +187,13 @@ def _sw_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
                 br[slot, h] = rews[h]
                 bx[slot, h] = xs[h]
             bx[slot, H] = xs[H]
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            if N[x, a, y] == 0.0:
-                succ[x, a, nsucc[x, a]] = y
-                nsucc[x, a] += 1
-            N[x, a, y] += 1.0
-            n[x, a] += 1.0
-            m[h, x] += 1.0
-            rsum[h, x, a] += rews[h]
-            rcnt[h, x, a] += 1.0
-        m[H, xs[H]] += 1.0
+        count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt)
 
 
 @njit(cache=True, nogil=True)
 def _sw_ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
                    regret_out, returns_out):
     """The stationary protocol's loop: one model, one segment."""
-    Ps = P.reshape((1, P.shape[0], P.shape[1], P.shape[2], P.shape[3]))
-    Rs = R.reshape((1, R.shape[0], R.shape[1], R.shape[2]))
-    inits = initial.reshape((1, initial.shape[0]))
-    _sw_ucbvi_ns_loop(Ps, Rs, inits, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), noise,
-                      noise_std, np.full(1, v_star), K, eval_every, rng, params, regret_out, returns_out)
+    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
+    _sw_ucbvi_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
+                      regret_out, returns_out)

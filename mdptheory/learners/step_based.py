@@ -48,7 +48,7 @@ from mdptheory.core.validation import (
     check_real,
 )
 from mdptheory.envs.bias_examples import REWARD_LAWS, NoisyRewardMDP, as_noisy
-from mdptheory.kernels.sampling import categorical_ref, stage
+from mdptheory.kernels.sampling import categorical_ref, next_state, stage
 
 __all__ = [
     "MAX_SUBSETS",
@@ -70,6 +70,7 @@ __all__ = [
     "subset_bootstrap",
     "subset_min_max",
     "subset_min_max_ref",
+    "visit_epsilon",
     "write_snapshot",
 ]
 
@@ -486,7 +487,8 @@ def subset_min_max_ref(Qs, members, actions) -> float:
 @njit(cache=True, nogil=True, inline="always")
 def noisy_step(rng, P, R, law, scale, h, s, a):
     r"""One transition: reward :math:`\bar r+\sigma\xi` by ``law`` (module docstring), then the
-    next state by an inverse-CDF scan of ``P[h, s, a, :]`` in place."""
+    next state by :func:`~mdptheory.kernels.sampling.next_state` (inverse CDF on ``P[h, s, a, :]``
+    in place)."""
     mean = R[stage(h, R.shape[0]), s, a]
     sc = scale[s, a]
     r = mean
@@ -498,21 +500,7 @@ def noisy_step(rng, P, R, law, scale, h, s, a):
     elif law == 3:
         if sc > 0.0:
             r = mean + sc if rng.random() < 0.5 else mean - sc
-    hp = stage(h, P.shape[0])
-    u = rng.random()
-    acc = 0.0
-    n = P.shape[3]
-    s2 = 0
-    i = 0
-    while i < n:
-        p = P[hp, s, a, i]
-        if p > 0.0:
-            acc += p
-            s2 = i
-            if u < acc:
-                i = n
-        i += 1
-    return r, s2
+    return r, next_state(rng, P, h, s, a)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -588,6 +576,17 @@ def subset_min_max(Q, h, s, perm, m, avail, n_avail):
         if mn > best:
             best = mn
     return best
+
+
+@njit(cache=True, nogil=True, inline="always")
+def visit_epsilon(visits, h, s, epsilon, epsilon_decay):
+    r"""Counts the visit of ``(h, s)`` and returns the behaviour's
+    :math:`\varepsilon_t(s)=\min(1,\varepsilon\,n_t(h,s)^{-\text{epsilon\_decay}})`."""
+    visits[h, s] += 1.0
+    eps = epsilon * visits[h, s] ** (-epsilon_decay)
+    if eps > 1.0:
+        eps = 1.0
+    return eps
 
 
 @njit(cache=True, nogil=True)

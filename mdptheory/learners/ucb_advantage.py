@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
+from mdptheory.kernels.sampling import (categorical, env_step, greedy_action, greedy_policy, init_at_cap,
+                                        record_regret_det_incremental)
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 
 __all__ = ["UCBAdvantage", "stage_ends", "advantage_regret_bound"]
@@ -208,11 +209,7 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
     A = P.shape[2]
     Q = np.empty((H, S, A))
     V = np.zeros((H + 1, S))
-    for h in range(H):
-        for s in range(S):
-            V[h, s] = H - h
-            for a in range(A):
-                Q[h, s, a] = H - h
+    init_at_cap(Q, V, 1)                           # Q = V = H - h
     Vref = np.zeros((H + 1, S))
     for h in range(H):
         for s in range(S):
@@ -268,11 +265,7 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
                 if q2 < q:
                     q = q2
                 Q[h, s, a] = q
-                best = Q[h, s, 0]
-                for b_ in range(1, A):
-                    if Q[h, s, b_] > best:
-                        best = Q[h, s, b_]
-                V[h, s] = best
+                V[h, s] = greedy_action(Q, h, s)[1]
                 nc_arr[h, s, a] = 0
                 v_sum[h, s, a] = 0.0
                 adv_sum[h, s, a] = 0.0

@@ -97,10 +97,12 @@ def certified_bound(ops: DiscountedOps, V_pre: np.ndarray, V_ret: np.ndarray) ->
 class _Certifier:
     """Runs the rigorous certificate once the float stopping test passes, keeps the best
     certified vector, and detects the round-off floor (no halving of the certified bound in
-    ``patience`` consecutive checks)."""
+    ``patience`` consecutive checks). ``depth``: the frames between the solver function and
+    the certifier's user (1 inside :func:`certified_iteration`), so that warnings point at the
+    solver's caller."""
 
-    def __init__(self, ops: DiscountedOps, tol: float, method: str, patience: int = 5):
-        self.ops, self.tol, self.method, self.patience = ops, float(tol), method, patience
+    def __init__(self, ops: DiscountedOps, tol: float, method: str, patience: int = 5, depth: int = 0):
+        self.ops, self.tol, self.method, self.patience, self.depth = ops, float(tol), method, patience, depth
         self.best, self.best_V, self.stall, self.active, self.checks = np.inf, None, 0, False, 0
 
     def near(self, float_bound: float, V: np.ndarray) -> bool:
@@ -128,20 +130,21 @@ class _Certifier:
         """The Solution: converged when the certified bound is within tol; otherwise a
         RuntimeWarning that says why (the round-off floor, or ``max_iter``)."""
         if self.best <= self.tol:
-            return _finish(self.ops, self.best_V, self.best, True, iterations, self.method, ok_message, False)
+            return _finish(self.ops, self.best_V, self.best, True, iterations, self.method, ok_message, False,
+                           self.depth)
         if self.stall >= self.patience or not max_iter_hit:
             scale = float(np.max(np.abs(self.best_V)))
             msg = (f"tol = {self.tol:.3g} is below what float64 can certify for this model: the smallest "
                    f"certified error bound reached is {self.best:.3g} (values up to {scale:.3g}, "
                    f"gamma = {self.ops.gamma:g}; the round-off floor is about 1e-16 max|V| / (1 - gamma))")
             warnings.warn(f"{self.method}: {msg}; the returned Solution has converged=False",
-                          RuntimeWarning, stacklevel=4)
-            return _finish(self.ops, self.best_V, self.best, False, iterations, self.method, msg, False)
+                          RuntimeWarning, stacklevel=4 + self.depth)
+            return _finish(self.ops, self.best_V, self.best, False, iterations, self.method, msg, False, self.depth)
         return _finish(self.ops, self.best_V, self.best, False, iterations, self.method,
-                       stop_message or "max_iter reached before the certified bound met tol", True)
+                       stop_message or "max_iter reached before the certified bound met tol", True, self.depth)
 
 
-def _finish(ops: DiscountedOps, V_hat, bound, converged, iterations, method, message, max_iter_hit):
+def _finish(ops: DiscountedOps, V_hat, bound, converged, iterations, method, message, max_iter_hit, depth=0):
     Q = np.empty((ops.S, ops.A))
     ops.q(V_hat, Q)
     pi = Q.argmax(axis=1).astype(np.int64)
@@ -149,7 +152,7 @@ def _finish(ops: DiscountedOps, V_hat, bound, converged, iterations, method, mes
     if max_iter_hit:
         warnings.warn(
             f"{method}: stopped at max_iter={iterations} with certified error bound {bound:.3g} "
-            "above tol; the returned Solution has converged=False", RuntimeWarning, stacklevel=4,
+            "above tol; the returned Solution has converged=False", RuntimeWarning, stacklevel=4 + depth,
         )
     return Solution(V=V_hat, Q=Q, policy=pi, error_bound=float(bound), converged=converged,
                     iterations=int(iterations), residual=residual, method=method, message=message)
@@ -212,7 +215,7 @@ def certified_iteration(ops, V: np.ndarray, tol: float, max_iter: int, m: int, m
     ``accurate_backup`` / ``row_sum_defect`` (any monotone, shift-commuting operator)."""
     TV = np.empty_like(V)
     pi = np.empty(V.shape[0], dtype=np.int64)
-    cert = _Certifier(ops, tol, method)
+    cert = _Certifier(ops, tol, method, depth=1)
     k = 0
     while k < max_iter:
         ops.tmax(V, TV, pi)
@@ -307,18 +310,31 @@ def policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 10_0
     Terminates when the policy is stable; the final values are certified by :func:`certify`.
     """
     ops = DiscountedOps(mdp)
-    S = mdp.S
-    Q = np.empty((S, mdp.A))
     if pi0 is None:
         pi = np.asarray(mdp.R).argmax(axis=1).astype(np.int64)
     else:
         pi = np.array(pi0, dtype=np.int64)
+    return certified_policy_iteration(ops, pi, lambda p, V: evaluate_discounted(mdp, pi=p, ops=ops, x0=V),
+                                      tol, max_iter, "pi")
+
+
+def certified_policy_iteration(ops, pi: np.ndarray, evaluate, tol: float, max_iter: int, method: str, *,
+                               polish_unstable: bool = False) -> Solution:
+    """The loop shared by policy iteration and robust policy iteration: ``V = evaluate(pi,
+    V_prev)`` (``V_prev`` is ``None`` the first time), then greedy improvement that keeps the
+    current action unless another is better by more than ``1e-12 (1 + |V|)``, until the
+    policy is stable or ``max_iter``; the last values are certified (and polished by
+    :func:`_polish` when they miss ``tol`` and the policy is stable, or always with
+    ``polish_unstable``). ``ops`` provides ``q``, ``tmax``, ``gamma``, ``S``, ``A`` and the
+    certificate's ``accurate_backup`` / ``row_sum_defect``."""
+    S = ops.S
+    Q = np.empty((S, ops.A))
     idx = np.arange(S)
     k = 0
     stable = False
     V = None
     while k < max_iter:
-        V = evaluate_discounted(mdp, pi=pi, ops=ops, x0=V)
+        V = evaluate(pi, V)
         k += 1
         ops.q(V, Q)
         best = Q.argmax(axis=1)
@@ -327,10 +343,10 @@ def policy_iteration(mdp: DiscountedMDP, tol: float = 1e-8, max_iter: int = 10_0
             stable = True
             break
         pi = np.where(improve, best, pi).astype(np.int64)
-    cert = _Certifier(ops, tol, "pi")
+    cert = _Certifier(ops, tol, method, depth=1)
     TV = np.empty(S)
     ops.tmax(V, TV, np.empty(S, dtype=np.int64))
-    if not cert.check(V, _mcqueen(ops.gamma, V, TV)[0]) and stable:
+    if not cert.check(V, _mcqueen(ops.gamma, V, TV)[0]) and (stable or polish_unstable):
         k += _polish(ops, V, cert)
     if stable:
         return cert.finish(k, "policy stable; certified error bound <= tol", False)

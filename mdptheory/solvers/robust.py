@@ -54,7 +54,7 @@ from mdptheory.core import (DiscountedLinearMDP, DiscountedMDP, EpisodicMDP, Lin
 from mdptheory.core.validation import check_choice, check_distribution, check_finite_array, check_int, check_real
 from mdptheory.kernels import accurate as ka
 from mdptheory.kernels import robust as kr
-from mdptheory.solvers.discounted import _Certifier, _mcqueen, _polish
+from mdptheory.solvers.discounted import _Certifier, _mcqueen, _polish, certified_iteration, certified_policy_iteration
 from mdptheory.solvers.result import Solution
 
 __all__ = ["TV", "KL", "ChiSquare", "solve_robust", "evaluate_robust", "RobustEvaluation",
@@ -413,20 +413,9 @@ def _init_V(S, V0, default):
 
 
 def _robust_vi(ops: RobustOperator, tol, max_iter, V0):
-    V = _init_V(ops.S, V0, np.zeros(ops.S))
-    TV = np.empty(ops.S)
-    pi = np.empty(ops.S, dtype=np.int64)
-    cert = _Certifier(ops, tol, "robust-vi")
-    k = 0
-    while k < max_iter:
-        ops.tmax(V, TV, pi)
-        k += 1
-        V_hat, bound = _mcqueen(ops.gamma, V, TV)
-        if cert.near(bound, V_hat) or k == max_iter:
-            if cert.check(V, V_hat):
-                break
-        V, TV = TV, V
-    return cert.finish(k, "certified error bound <= tol", k >= max_iter)
+    """Robust value iteration: the certified loop of the nominal solvers on the robust
+    operator (:func:`~mdptheory.solvers.discounted.certified_iteration` with ``m = 0``)."""
+    return certified_iteration(ops, _init_V(ops.S, V0, np.zeros(ops.S)), tol, max_iter, 0, "robust-vi")
 
 
 def _robust_mpi(ops: RobustOperator, tol, max_iter, V0, m):
@@ -435,22 +424,7 @@ def _robust_mpi(ops: RobustOperator, tol, max_iter, V0, m):
     ``T V0 >= V0``) the iterates increase monotonically to the robust optimum."""
     m = check_int("m", m, 0)
     V = _init_V(ops.S, V0, np.full(ops.S, float(np.min(ops.R)) / (1.0 - ops.gamma)))
-    TV = np.empty(ops.S)
-    pi = np.empty(ops.S, dtype=np.int64)
-    cert = _Certifier(ops, tol, "robust-mpi")
-    k = 0
-    while k < max_iter:
-        ops.tmax(V, TV, pi)
-        k += 1
-        V_hat, bound = _mcqueen(ops.gamma, V, TV)
-        if cert.near(bound, V_hat) or k == max_iter:
-            if cert.check(V, V_hat):
-                break
-        V, TV = TV, V
-        for _ in range(m):
-            ops.tpi(pi, V, TV)
-            V, TV = TV, V
-    return cert.finish(k, "certified error bound <= tol", k >= max_iter)
+    return certified_iteration(ops, V, tol, max_iter, m, "robust-mpi")
 
 
 def _adversarial_evaluation(view: _PolicyView, V, max_steps: int = 100):
@@ -494,30 +468,12 @@ def _robust_pi(ops: RobustOperator, tol, max_iter, pi0):
         pi = np.array(pi0, dtype=np.int64)
         if pi.shape != (S,) or (pi < 0).any() or (pi >= A).any():
             raise ValueError(f"pi0 must be {S} actions in [0, {A}), got {pi0!r}")
-    idx = np.arange(S)
-    Q = np.empty((S, A))
-    V = None
-    k = 0
-    stable = False
-    while k < max_iter:
-        view = _PolicyView(ops, np.eye(A)[pi])
-        V, _ = _adversarial_evaluation(view, _nominal_value(view) if V is None else V)
-        k += 1
-        ops.q(V, Q)
-        best = Q.argmax(axis=1)
-        improve = Q[idx, best] > Q[idx, pi] + 1e-12 * (1.0 + np.abs(V))
-        if not improve.any():
-            stable = True
-            break
-        pi = np.where(improve, best, pi).astype(np.int64)
-    cert = _Certifier(ops, tol, "robust-pi")
-    TV = np.empty(S)
-    ops.tmax(V, TV, np.empty(S, dtype=np.int64))
-    if not cert.check(V, _mcqueen(ops.gamma, V, TV)[0]):
-        k += _polish(ops, V, cert)
-    if stable:
-        return cert.finish(k, "policy stable; certified error bound <= tol", False)
-    return cert.finish(k, "", True, "max_iter reached before the policy stabilised")
+
+    def evaluate(p, V):
+        view = _PolicyView(ops, np.eye(A)[p])
+        return _adversarial_evaluation(view, _nominal_value(view) if V is None else V)[0]
+
+    return certified_policy_iteration(ops, pi, evaluate, tol, max_iter, "robust-pi", polish_unstable=True)
 
 
 # ---- episodic --------------------------------------------------------------------------------

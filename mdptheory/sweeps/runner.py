@@ -464,6 +464,13 @@ def run_sweep(
         lock.release()
 
 
+def _note(say, msg: str) -> None:
+    """A note on reused records: a ``RuntimeWarning`` (attributed like one raised by
+    :func:`_run_locked`) and the same line in the progress output."""
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    say("note: " + msg)
+
+
 def _run_locked(study, store, t_start, say, workers, scheduler, client, progress, connect_timeout):
     n_tmp = store.clean_temporaries()
     if n_tmp:
@@ -507,17 +514,13 @@ def _run_locked(study, store, t_start, say, workers, scheduler, client, progress
         warnings.warn(f"corrupt record recomputed: {c}", RuntimeWarning, stacklevel=2)
         say(f"corrupt record, will recompute: {c}")
     if other_versions:
-        msg = (f"{sum(other_versions.values())} reused record(s) were written by another mdptheory version "
-               f"({', '.join(f'{v}: {n}' for v, n in sorted(other_versions.items()))}; this is "
-               f"{mdptheory.__version__}); delete {store.records_dir} (or use a new --out) to recompute them")
-        warnings.warn(msg, RuntimeWarning, stacklevel=2)
-        say("note: " + msg)
+        _note(say, f"{sum(other_versions.values())} reused record(s) were written by another mdptheory version "
+                   f"({', '.join(f'{v}: {n}' for v, n in sorted(other_versions.items()))}; this is "
+                   f"{mdptheory.__version__}); delete {store.records_dir} (or use a new --out) to recompute them")
     if other_source:
-        msg = (f"{sum(other_source.values())} reused record(s) were computed from source files that have changed "
-               f"since: {'; '.join(f'{lab}: {n}' for lab, n in other_source.items())}; delete those configurations' "
-               f"directories under {store.records_dir} (or use a new --out) to recompute them")
-        warnings.warn(msg, RuntimeWarning, stacklevel=2)
-        say("note: " + msg)
+        _note(say, f"{sum(other_source.values())} reused record(s) were computed from source files that have "
+                   f"changed since: {'; '.join(f'{lab}: {n}' for lab, n in other_source.items())}; delete those "
+                   f"configurations' directories under {store.records_dir} (or use a new --out) to recompute them")
 
     own_client = None
     if client is not None or scheduler is not None:
