@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from mdptheory.kernels._util import threaded_and_serial
+from mdptheory.kernels.sampling import greedy_action
 
 _FM = {"reassoc", "contract"}
 
@@ -132,16 +133,10 @@ def backward_induction_csr(indptr, indices, data, stage_stride, R, V_out, Q_out,
         base = h * stage_stride
         Vn = V_out[h + 1]
         for s in range(S):
-            best = -np.inf
-            arg = 0
             for a in range(A):
                 q = R[h, s, a] + _row_dot(indptr, indices, data, base + s * A + a, Vn)
                 Q_out[h, s, a] = q
-                if q > best:
-                    best = q
-                    arg = a
-            V_out[h, s] = best
-            pi_out[h, s] = arg
+            pi_out[h, s], V_out[h, s] = greedy_action(Q_out, h, s)
 
 
 @njit(cache=True, fastmath=_FM)

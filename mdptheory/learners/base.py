@@ -35,7 +35,7 @@ import numpy as np
 
 from mdptheory.core import EpisodicMDP
 from mdptheory.core.validation import check_delta, check_int
-from mdptheory.kernels.sampling import categorical_ref
+from mdptheory.kernels.sampling import categorical_ref, single_segment
 
 __all__ = [
     "Learner",
@@ -170,6 +170,19 @@ class CompiledLoop:
     loop: Callable
     params: tuple = field(default_factory=tuple)
 
+    @classmethod
+    def on_one_segment(cls, ns_loop: Callable, params: tuple) -> CompiledLoop:
+        """The stationary protocol's loop of a loop written for the non-stationary protocol
+        (``mdptheory.regret.nonstationary``): the model as one model and one segment
+        (:func:`mdptheory.kernels.sampling.single_segment`), then ``ns_loop``."""
+
+        def loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params, regret_out, returns_out):
+            Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
+            ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
+                    regret_out, returns_out)
+
+        return cls(loop, params)
+
 
 def reward_bounds(mdp: EpisodicMDP) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest reward a single step can *emit*, ``(H, S, A)`` arrays each,
@@ -251,12 +264,15 @@ class Learner:
       :meth:`prepare` against the MDP);
     * ``uses_features``: ``True`` for learners that read a feature map (linear MDPs):
       :func:`mdptheory.run` then passes a ``LinearMDP`` / ``FeaturizedMDP`` itself to
-      :meth:`prepare` and :meth:`compiled` (every other learner gets its tabular model).
+      :meth:`prepare` and :meth:`compiled` (every other learner gets its tabular model);
+    * ``homogeneous``: ``"P"`` or ``"P and R"`` when the learner's theorem assumes that these
+      are the same at every stage (HOM; checked by :meth:`prepare`), ``None`` otherwise.
     """
 
     name: ClassVar[str] = "learner"
     normalization: ClassVar[str | None] = "N1"
     uses_features: ClassVar[bool] = False
+    homogeneous: ClassVar[str | None] = None
 
     # -- run-level hooks ---------------------------------------------------------------
     def prepare(self, mdp: EpisodicMDP, episodes: int) -> None:
@@ -265,6 +281,8 @@ class Learner:
         ``ln(SAT/delta)`` with ``T = KH``). Learners whose theorem assumes known mean rewards
         may read ``mdp.R`` here; nothing else about the model may be used."""
         check_normalization(mdp, self.normalization, type(self).__name__)
+        if self.homogeneous is not None:
+            self._require_stationary(mdp, rewards=self.homogeneous == "P and R")
         self._K = int(episodes)
 
     def reset(self, S: int, A: int, H: int, rng: np.random.Generator) -> None:

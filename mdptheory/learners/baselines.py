@@ -32,7 +32,8 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_probability, check_real
-from mdptheory.kernels.sampling import categorical, env_step, greedy_action, record_regret_det, record_regret_stoch
+from mdptheory.kernels.sampling import (categorical, env_step, greedy_action, record_regret_det, record_regret_stoch,
+                                        rollout_det)
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = [
@@ -160,13 +161,11 @@ class CertaintyEquivalence(_Baseline):
     """
 
     name = "CE"
+    homogeneous = "P and R"
 
     def __init__(self, *, unvisited_value: float = 0.0):
         self.unvisited_value = check_real("unvisited_value", unvisited_value)
 
-    def prepare(self, mdp, episodes):
-        super().prepare(mdp, episodes)
-        self._require_stationary(mdp, rewards=True)
 
     def reset(self, S, A, H, rng):
         super().reset(S, A, H, rng)
@@ -205,8 +204,6 @@ def ce_plan(N, n, Rsum, unvisited_value, H, V, Q, pi):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
         for s in range(S):
-            best = -np.inf
-            arg = 0
             for a in range(A):
                 c = n[s, a]
                 if c > 0.0:
@@ -217,11 +214,7 @@ def ce_plan(N, n, Rsum, unvisited_value, H, V, Q, pi):
                 else:
                     q = unvisited_value
                 Q[h, s, a] = q
-                if q > best:
-                    best = q
-                    arg = a
-            V[h, s] = best
-            pi[h, s] = arg
+            pi[h, s], V[h, s] = greedy_action(Q, h, s)
 
 
 @njit(cache=True, nogil=True)
@@ -301,17 +294,12 @@ def _ce_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
     Vb = np.empty((H + 1, S))
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(K):
         ce_plan(N, n, Rsum, unvisited_value, H, V, Q, pi)
         record_regret_det(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
-        s = categorical(rng, initial)
-        G = 0.0
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            N[s, a, s2] += 1.0
-            n[s, a] += 1.0
-            Rsum[s, a] += r
-            s = s2
-        returns_out[k] = G
+            N[xs[h], acts[h], xs[h + 1]] += 1.0
+            n[xs[h], acts[h]] += 1.0
+            Rsum[xs[h], acts[h]] += rs[h]

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.kernels.sampling import record_regret_det, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 from mdptheory.learners.resumable import ResumableLoop
 
@@ -101,14 +101,12 @@ class EULER(Learner):
 
     name = "EULER"
     normalization = "N1"
+    homogeneous = "P and R"
 
     def __init__(self, *, delta: float = 0.01, bonus_scale: float = 1.0):
         self.delta = check_delta(delta)
         self.bonus_scale = check_scale("bonus_scale", bonus_scale)
 
-    def prepare(self, mdp, episodes) -> None:
-        super().prepare(mdp, episodes)
-        self._require_stationary(mdp, rewards=True)
 
     def _L(self, S, A, H, k) -> float:
         """``ln(4SAT/delta)`` with the run's ``K`` (``k`` if driven without :meth:`prepare`)."""
@@ -261,22 +259,18 @@ def _euler_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rn
     written to ``regret_out[k - k0]`` / ``returns_out[k - k0]``."""
     H, L, bs = params
     N, Nsas, Rsum, R2sum, Vup, Vlo, pi, Vbuf = state
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(k0, k1):
         euler_plan(N, Nsas, Rsum, R2sum, H, L, bs, Vup, Vlo, pi)
         if eval_every > 0 and k % eval_every == 0:
             record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vbuf, regret_out)
-        s = categorical(rng, initial)
-        ret = 0.0
+        returns_out[k - k0] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+            s, a, r = xs[h], acts[h], rs[h]
             N[s, a] += 1
-            Nsas[s, a, s2] += 1
+            Nsas[s, a, xs[h + 1]] += 1
             Rsum[s, a] += r
             R2sum[s, a] += r * r
-            ret += r
-            s = s2
-        returns_out[k - k0] = ret
 
 
 @njit(cache=True, nogil=True)

@@ -33,18 +33,21 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_int
-from mdptheory.kernels.sampling import categorical
 from mdptheory.learners.step_based import (
     StepLearner,
     StepLoop,
     _max_available,
     _running_min,
+    begin_step,
     behaviour_action,
+    episode_end,
     noisy_step,
     random_subset,
     random_subset_ref,
+    record_step,
+    step_arrays,
     subset_min_max,
-    visit_epsilon,
+    td_update,
     write_snapshot,
 )
 
@@ -116,31 +119,20 @@ class MaxminQLearning(StepLearner):
 def _maxmin_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, steps, ckpt, rng, params,
                  snap_q, snap_n, states_out, actions_out, rewards_out, starts_out):
     N, m, alpha, alpha_decay, epsilon, epsilon_decay, init = params
-    S = P.shape[1]
-    A = P.shape[2]
-    HQ = H if H > 0 else 1
-    Q = np.full((HQ, S, A, N), init)
-    n = np.zeros((HQ, S, A, N))
-    visits = np.zeros((HQ, S))
-    vals = np.zeros(A)
+    Q, visits, vals = step_arrays(P, H, N, init)
+    n = np.zeros(Q.shape)
     perm = np.arange(N)
     ident = np.arange(N)
     rec = states_out.shape[0] > 0
-    ptr = 0
-    s = 0
-    h = 0
-    start = True
+    ptr, s, h, start = 0, 0, 0, True
     for t in range(steps + 1):
         while ptr < ckpt.shape[0] and ckpt[ptr] == t:
             write_snapshot(Q, visits, snap_q, snap_n, ptr)
             ptr += 1
         if t == steps:
             break
-        if start:
-            s = categorical(rng, initial)
-            h = 0
-        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
-        for a in range(A):                                   # act on Q^min
+        s, h, eps = begin_step(rng, initial, visits, s, h, start, epsilon, epsilon_decay)
+        for a in range(vals.shape[0]):                       # act on Q^min
             mn = Q[h, s, a, 0]
             for i in range(1, N):
                 if Q[h, s, a, i] < mn:
@@ -148,23 +140,14 @@ def _maxmin_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, 
             vals[a] = mn
         a = behaviour_action(rng, vals, avail, n_avail, s, eps)
         r, s2 = noisy_step(rng, P, R, law, scale, h, s, a)
-        done = terminal[s2] or (H > 0 and h + 1 == H)
-        hn = h + 1 if H > 0 else 0
+        done, hn = episode_end(terminal, H, h, s2)
         random_subset(rng, perm, m)                          # the tables to update
         v = 0.0
         if not done:
             v = subset_min_max(Q, hn, s2, ident, N, avail, n_avail)   # max_a' Q^min(s', a')
         y = r + gamma * v
         for j in range(m):
-            i = perm[j]
-            n[h, s, a, i] += 1.0
-            lr = alpha * n[h, s, a, i] ** (-alpha_decay)
-            Q[h, s, a, i] = Q[h, s, a, i] + lr * (y - Q[h, s, a, i])
+            td_update(Q, n, h, s, a, perm[j], y, alpha, alpha_decay)
         if rec:
-            states_out[t] = s
-            actions_out[t] = a
-            rewards_out[t] = r
-            starts_out[t] = start
-        s = s2
-        h = hn
-        start = done
+            record_step(states_out, actions_out, rewards_out, starts_out, t, s, a, r, start)
+        s, h, start = s2, hn, done

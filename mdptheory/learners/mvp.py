@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_bool, check_choice, check_delta, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det
+from mdptheory.kernels.sampling import greedy_policy, record_regret_det, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 from mdptheory.learners.resumable import ResumableLoop
 
@@ -308,16 +308,15 @@ def _mvp_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng,
     Nall, Nb, Rsum, R2sum, n, rhat, sighat, Phat, Q, V, Vbuf, pi = state
     S = P.shape[1]
     Hm = 1 if stationary == 1 else H
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(k0, k1):
         greedy_policy(Q, pi)
         if eval_every > 0 and k % eval_every == 0:
             record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vbuf, regret_out)
-        s = categorical(rng, initial)
-        ret = 0.0
+        returns_out[k - k0] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         triggered = False
         for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+            s, a, r, s2 = xs[h], acts[h], rs[h], xs[h + 1]
             m = h if Hm > 1 else 0
             Nall[m, s, a] += 1
             Nb[m, s, a, s2] += 1
@@ -339,9 +338,6 @@ def _mvp_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng,
                     Rsum[m, s, a] = 0.0
                     R2sum[m, s, a] = 0.0
                 triggered = True
-            ret += r
-            s = s2
-        returns_out[k - k0] = ret
         if triggered:
             mvp_plan(Q, V, n, rhat, sighat, Phat, G, bs, c1, c2, c3, iota, reward_var)
 

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, greedy_action, init_at_cap, record_regret_det_incremental
+from mdptheory.kernels.sampling import greedy_action, init_at_cap, record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["OptimisticQLearning", "learning_rate", "learning_rate_weights"]
@@ -208,14 +208,12 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
     pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     SA = float(S * A)
     Hf = float(H)
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(K):
         record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vb, regret_out)
-        s = categorical(rng, initial)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
+        for h in range(H):          # the per-step update, replayed in step order
+            s, a, r, s2 = xs[h], acts[h], rs[h], xs[h + 1]
             # the update of ``OptimisticQLearning.observe``, written out here rather than in
             # a helper taking the arrays: a call (or numba-level inlining) of such a helper
             # costs one atomic incref/decref per array argument and step, which was 85% of
@@ -246,5 +244,3 @@ def _optq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, para
             pi[h, s] = arg
             ch = Hf if cap == 0 else float(H - h)
             V[h, s] = best if best < ch else ch
-            s = s2
-        returns_out[k] = G

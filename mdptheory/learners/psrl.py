@@ -70,14 +70,12 @@ class PSRL(Learner):
 
     name = "PSRL"
     normalization = "N1"
+    homogeneous = "P and R"
 
     def __init__(self, *, alpha0: float = 1.0, delta: float = 0.01):
         self.alpha0 = check_real("alpha0", alpha0, 0.0, low_open=True)
         self.delta = check_delta(delta)
 
-    def prepare(self, mdp, episodes):
-        super().prepare(mdp, episodes)
-        self._require_stationary(mdp, rewards=True)
 
     def reset(self, S, A, H, rng):
         super().reset(S, A, H, rng)

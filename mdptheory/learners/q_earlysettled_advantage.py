@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_delta, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, greedy_policy, record_regret_det_incremental
+from mdptheory.kernels.sampling import greedy_policy, record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound
 from mdptheory.learners.resumable import ResumableLoop
 from mdptheory.learners.ucb_advantage import advantage_regret_bound
@@ -210,15 +210,14 @@ def _qes_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng,
     pow34 = np.empty(n_tab)
     for i in range(n_tab):
         pow34[i] = float(i) ** 0.75
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(k0, k1):
         greedy_policy(Q, pi)
         if eval_every > 0 and k % eval_every == 0:
             record_regret_det_incremental(k - k0, 1, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
-        s = categorical(rng, initial)
-        ret = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+        returns_out[k - k0] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
+        for h in range(H):          # the per-step update, replayed in step order
+            s, a, r, s2 = xs[h], acts[h], rs[h], xs[h + 1]
             N[h, s, a] += 1
             ni = N[h, s, a]
             n = float(ni)
@@ -264,9 +263,6 @@ def _qes_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rng,
             elif uref[h, s]:
                 VR[h, s] = V[h, s]
                 uref[h, s] = False
-            ret += r
-            s = s2
-        returns_out[k - k0] = ret
 
 
 @njit(cache=True, nogil=True)

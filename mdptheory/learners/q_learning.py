@@ -32,14 +32,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mdptheory.kernels.sampling import categorical
 from mdptheory.learners.step_based import (
     StepLearner,
     StepLoop,
     _max_available,
+    begin_step,
     behaviour_action,
+    episode_end,
     noisy_step,
-    visit_epsilon,
+    record_step,
+    step_arrays,
+    td_update,
     write_snapshot,
 )
 
@@ -109,34 +112,22 @@ class QLearning(StepLearner):
 def _qlearning_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, steps, ckpt, rng, params,
                     snap_q, snap_n, states_out, actions_out, rewards_out, starts_out):
     alpha, alpha_decay, epsilon, epsilon_decay, init = params
-    S = P.shape[1]
-    A = P.shape[2]
-    HQ = H if H > 0 else 1
-    Q = np.full((HQ, S, A, 1), init)
-    n = np.zeros((HQ, S, A))
-    visits = np.zeros((HQ, S))
-    vals = np.zeros(A)
+    Q, visits, vals = step_arrays(P, H, 1, init)
+    n = np.zeros(Q.shape)
     rec = states_out.shape[0] > 0
-    ptr = 0
-    s = 0
-    h = 0
-    start = True
+    ptr, s, h, start = 0, 0, 0, True
     for t in range(steps + 1):
         while ptr < ckpt.shape[0] and ckpt[ptr] == t:
             write_snapshot(Q, visits, snap_q, snap_n, ptr)
             ptr += 1
         if t == steps:
             break
-        if start:
-            s = categorical(rng, initial)
-            h = 0
-        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
-        for a in range(A):
+        s, h, eps = begin_step(rng, initial, visits, s, h, start, epsilon, epsilon_decay)
+        for a in range(vals.shape[0]):
             vals[a] = Q[h, s, a, 0]
         a = behaviour_action(rng, vals, avail, n_avail, s, eps)
         r, s2 = noisy_step(rng, P, R, law, scale, h, s, a)
-        done = terminal[s2] or (H > 0 and h + 1 == H)
-        hn = h + 1 if H > 0 else 0
+        done, hn = episode_end(terminal, H, h, s2)
         v = 0.0
         if not done:                                   # max_{a'} Q(s', a') over available a'
             v = Q[hn, s2, avail[s2, 0], 0]
@@ -144,15 +135,7 @@ def _qlearning_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, 
                 q = Q[hn, s2, avail[s2, j], 0]
                 if q > v:
                     v = q
-        y = r + gamma * v
-        n[h, s, a] += 1.0
-        lr = alpha * n[h, s, a] ** (-alpha_decay)      # alpha_0 n^{-omega}
-        Q[h, s, a, 0] = Q[h, s, a, 0] + lr * (y - Q[h, s, a, 0])
+        td_update(Q, n, h, s, a, 0, r + gamma * v, alpha, alpha_decay)
         if rec:
-            states_out[t] = s
-            actions_out[t] = a
-            rewards_out[t] = r
-            starts_out[t] = start
-        s = s2
-        h = hn
-        start = done
+            record_step(states_out, actions_out, rewards_out, starts_out, t, s, a, r, start)
+        s, h, start = s2, hn, done

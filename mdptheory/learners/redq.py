@@ -36,19 +36,21 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_int, check_real
-from mdptheory.kernels.sampling import categorical
 from mdptheory.learners.step_based import (
     StepLearner,
     StepLoop,
     _running_min,
     _running_sum,
+    begin_step,
     behaviour_action,
+    episode_end,
     noisy_step,
     random_subset,
     random_subset_ref,
+    record_step,
+    step_arrays,
     subset_bootstrap,
     subset_min_max,
-    visit_epsilon,
     write_snapshot,
 )
 
@@ -147,10 +149,9 @@ class REDQ(StepLearner):
 def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, steps, ckpt, rng, params,
                snap_q, snap_n, states_out, actions_out, rewards_out, starts_out):
     N, M, G, buffer_size, init_spread, alpha, alpha_decay, epsilon, epsilon_decay, init = params
-    S = P.shape[1]
-    A = P.shape[2]
-    HQ = H if H > 0 else 1
-    Q = np.full((HQ, S, A, N), init)
+    Q, visits, vals = step_arrays(P, H, N, init)
+    HQ, S = visits.shape
+    A = vals.shape[0]
     if init_spread > 0.0:                                      # C order of the (N, HQ, S, A) stack
         for i in range(N):
             for hh in range(HQ):
@@ -158,8 +159,6 @@ def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, st
                     for aa in range(A):
                         Q[hh, ss, aa, i] = init + init_spread * (2.0 * rng.random() - 1.0)
     n = np.zeros((HQ, S, A))
-    visits = np.zeros((HQ, S))
-    vals = np.zeros(A)
     perm = np.arange(N)
     cap = min(buffer_size, steps) if G > 1 else 1
     bh = np.zeros(cap, dtype=np.int64)        # replay buffer (ring, oldest overwritten)
@@ -170,20 +169,14 @@ def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, st
     bd = np.zeros(cap, dtype=np.bool_)
     stored = 0
     rec = states_out.shape[0] > 0
-    ptr = 0
-    s = 0
-    h = 0
-    start = True
+    ptr, s, h, start = 0, 0, 0, True
     for t in range(steps + 1):
         while ptr < ckpt.shape[0] and ckpt[ptr] == t:
             write_snapshot(Q, visits, snap_q, snap_n, ptr)
             ptr += 1
         if t == steps:
             break
-        if start:
-            s = categorical(rng, initial)
-            h = 0
-        eps = visit_epsilon(visits, h, s, epsilon, epsilon_decay)
+        s, h, eps = begin_step(rng, initial, visits, s, h, start, epsilon, epsilon_decay)
         for a in range(A):                                     # act on the ensemble mean
             acc = Q[h, s, a, 0]
             for i in range(1, N):
@@ -191,7 +184,7 @@ def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, st
             vals[a] = acc / N
         a = behaviour_action(rng, vals, avail, n_avail, s, eps)
         r, s2 = noisy_step(rng, P, R, law, scale, h, s, a)
-        done = terminal[s2] or (H > 0 and h + 1 == H)
+        done, hn = episode_end(terminal, H, h, s2)
         if G > 1:
             k = stored % cap
             bh[k] = h
@@ -221,10 +214,5 @@ def _redq_loop(P, R, law, scale, terminal, avail, n_avail, initial, gamma, H, st
             for i in range(N):                                 # the same target for every table
                 Q[uh, us, ua, i] = Q[uh, us, ua, i] + lr * (y - Q[uh, us, ua, i])
         if rec:
-            states_out[t] = s
-            actions_out[t] = a
-            rewards_out[t] = r
-            starts_out[t] = start
-        s = s2
-        h = h + 1 if H > 0 else 0
-        start = done
+            record_step(states_out, actions_out, rewards_out, starts_out, t, s, a, r, start)
+        s, h, start = s2, hn, done

@@ -38,8 +38,8 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_bool, check_delta, check_forgetting, check_int, check_real, check_scale
-from mdptheory.kernels.sampling import (categorical, env_step, greedy_action, record_regret_det_incremental,
-                                        segment_at, single_segment)
+from mdptheory.kernels.sampling import (greedy_action, record_regret_det_incremental, rollout_det,
+                                        segment_at)
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.learners.ucb_advantage import stage_ends
 
@@ -190,7 +190,7 @@ class RestartQUCB(Learner):
                 np.ascontiguousarray(self._bdelta, dtype=np.float64))
 
     def compiled(self, mdp, episodes):
-        return CompiledLoop(_restartq_loop, self._params(mdp.H))
+        return CompiledLoop.on_one_segment(_restartq_ns_loop, self._params(mdp.H))
 
     def compiled_nonstationary(self, ns_mdp, episodes):
         return CompiledLoop(_restartq_ns_loop, self._params(ns_mdp.H))
@@ -245,6 +245,7 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
     seg = 0
     m = seg_models[0]
     bd = 0.0
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(K):
         seg = segment_at(k, seg, seg_starts)
         if seg_models[seg] != m:
@@ -268,12 +269,9 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
         R = Rs[m]
         init = inits[m]
         record_regret_det_incremental(k, eval_every, P, R, init, v_stars[m], pi, pi_prev, Vbuf, regret_out)
-        s = categorical(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rs)
+        for h in range(H):          # the per-step update, replayed in step order
+            s, a, r, s2 = xs[h], acts[h], rs[h], xs[h + 1]
             r_chk[h, s, a] += r
             v_chk[h, s, a] += V[h + 1, s2]
             n[h, s, a] += 1
@@ -292,14 +290,3 @@ def _restartq_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
                 el = el + el // H                     # e_{i+1} = floor((1 + 1/H) e_i)
                 e_len[h, s, a] = el
                 next_end[h, s, a] += el
-            s = s2
-        returns_out[k] = G
-
-
-@njit(cache=True, nogil=True)
-def _restartq_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-                   regret_out, returns_out):
-    """The stationary protocol's loop: one model, one segment."""
-    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
-    _restartq_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
-                      regret_out, returns_out)

@@ -38,9 +38,9 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_choice, check_forgetting, check_int, check_real
-from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at, single_segment
+from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at
 from mdptheory.learners.base import CompiledLoop, regret_bound
-from mdptheory.learners.ucbvi import _BONUS, _CAP, UCBVI, ucbvi_plan, ucbvi_plan_ref
+from mdptheory.learners.ucbvi import _BONUS, _CAP, UCBVI, count_transitions, ucbvi_plan, ucbvi_plan_ref
 
 __all__ = ["RestartUCBVI", "restart_window", "windowed_ucbvi_bound", "optimistic_rewards",
            "optimistic_rewards_ref", "count_episode"]
@@ -216,7 +216,7 @@ class RestartUCBVI(UCBVI):
                 int(self.rewards == "empirical"), W)
 
     def compiled(self, mdp, episodes):
-        return CompiledLoop(_restart_ucbvi_loop, self._params(mdp))
+        return CompiledLoop.on_one_segment(_restart_ucbvi_ns_loop, self._params(mdp))
 
     def compiled_nonstationary(self, ns_mdp, episodes):
         return CompiledLoop(_restart_ucbvi_ns_loop, self._params(ns_mdp))
@@ -258,18 +258,32 @@ def optimistic_rewards(rsum, rcnt, L, scale, out):
 def count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt):
     """In place: a finished episode ``(xs, acts, rews)`` into the epoch's counts (UCBVI's,
     new successors appended to ``succ``) and per-stage reward sums."""
-    H = acts.shape[0]
-    for h in range(H):
-        x, a, y = xs[h], acts[h], xs[h + 1]
-        if N[x, a, y] == 0.0:
-            succ[x, a, nsucc[x, a]] = y
-            nsucc[x, a] += 1
-        N[x, a, y] += 1.0
-        n[x, a] += 1.0
-        m[h, x] += 1.0
-        rsum[h, x, a] += rews[h]
-        rcnt[h, x, a] += 1.0
-    m[H, xs[H]] += 1.0
+    count_transitions(xs, acts, N, n, m, succ, nsucc)
+    for h in range(acts.shape[0]):
+        rsum[h, xs[h], acts[h]] += rews[h]
+        rcnt[h, xs[h], acts[h]] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def epoch_state(S, A, H):
+    """Zeroed statistics and work buffers of the restarted / windowed UCBVI loops:
+    ``(N, n, m, succ, nsucc, rsum, rcnt, Remp, Q, V, Vb, pi, xs, acts, rews)``."""
+    return (np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((H + 1, S)), np.zeros((S, A, S), dtype=np.int64),
+            np.zeros((S, A), dtype=np.int64), np.zeros((H, S, A)), np.zeros((H, S, A)), np.empty((H, S, A)),
+            np.empty((H, S, A)), np.empty((H + 1, S)), np.empty((H + 1, S)), np.empty((H, S), dtype=np.int64),
+            np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H))
+
+
+@njit(cache=True, nogil=True)
+def plan_epoch(params, N, n, m, succ, nsucc, rsum, rcnt, Remp, Qprev, Q, V, pi):
+    """UCBVI's plan on the epoch's (or window's) statistics, with the optimistic empirical
+    rewards when ``params`` asks for them (``params[7] == 1``), else the known ones."""
+    H, bonus, scale, L, c3, cap, Rknown, empirical = params[:8]
+    if empirical == 1:
+        optimistic_rewards(rsum, rcnt, L, scale, Remp)
+        ucbvi_plan(N, n, m, Remp, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
+    else:
+        ucbvi_plan(N, n, m, Rknown, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
 
 
 @njit(cache=True, nogil=True)
@@ -280,22 +294,8 @@ def _restart_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_s
     H, bonus, scale, L, c3, cap, Rknown, empirical, W = params
     S = Ps.shape[2]
     A = Ps.shape[3]
-    N = np.zeros((S, A, S))
-    n = np.zeros((S, A))
-    m = np.zeros((H + 1, S))
-    succ = np.zeros((S, A, S), dtype=np.int64)
-    nsucc = np.zeros((S, A), dtype=np.int64)
+    N, n, m, succ, nsucc, rsum, rcnt, Remp, Q, V, Vb, pi, xs, acts, rews = epoch_state(S, A, H)
     Qprev = np.empty((H, S, A))
-    rsum = np.zeros((H, S, A))
-    rcnt = np.zeros((H, S, A))
-    Remp = np.empty((H, S, A))
-    Q = np.empty((H, S, A))
-    V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rews = np.empty(H)
     seg = 0
     for k in range(K):
         seg = segment_at(k, seg, seg_starts)
@@ -309,21 +309,8 @@ def _restart_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_s
             rcnt[:] = 0.0
             for h in range(H):
                 Qprev[h] = float(H) if cap == 0 else float(H - h)
-        if empirical == 1:
-            optimistic_rewards(rsum, rcnt, L, scale, Remp)
-            ucbvi_plan(N, n, m, Remp, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
-        else:
-            ucbvi_plan(N, n, m, Rknown, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
+        plan_epoch(params, N, n, m, succ, nsucc, rsum, rcnt, Remp, Qprev, Q, V, pi)
         P, R, init = Ps[mid], Rs[mid], inits[mid]
         record_regret_det(k, eval_every, P, R, init, v_stars[mid], pi, Vb, regret_out)
         returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rews)
         count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt)
-
-
-@njit(cache=True, nogil=True)
-def _restart_ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-                        regret_out, returns_out):
-    """The stationary protocol's loop: one model, one segment."""
-    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
-    _restart_ucbvi_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
-                           regret_out, returns_out)

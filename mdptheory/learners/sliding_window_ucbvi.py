@@ -36,10 +36,10 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_bool
-from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at, single_segment
+from mdptheory.kernels.sampling import record_regret_det, rollout_det, segment_at
 from mdptheory.learners.base import CompiledLoop
-from mdptheory.learners.restart_ucbvi import RestartUCBVI, count_episode, optimistic_rewards
-from mdptheory.learners.ucbvi import _BONUS, _CAP, ucbvi_plan, ucbvi_plan_ref
+from mdptheory.learners.restart_ucbvi import RestartUCBVI, count_episode, epoch_state, plan_epoch
+from mdptheory.learners.ucbvi import _BONUS, _CAP, ucbvi_plan_ref
 
 __all__ = ["SlidingWindowUCBVI"]
 
@@ -108,7 +108,7 @@ class SlidingWindowUCBVI(RestartUCBVI):
                 int(self.rewards == "empirical"), W, int(self.monotone))
 
     def compiled(self, mdp, episodes):
-        return CompiledLoop(_sw_ucbvi_loop, self._params(mdp))
+        return CompiledLoop.on_one_segment(_sw_ucbvi_ns_loop, self._params(mdp))
 
     def compiled_nonstationary(self, ns_mdp, episodes):
         return CompiledLoop(_sw_ucbvi_ns_loop, self._params(ns_mdp))
@@ -127,40 +127,22 @@ def _sw_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
     H, bonus, scale, L, c3, cap, Rknown, empirical, W, monotone = params
     S = Ps.shape[2]
     A = Ps.shape[3]
-    N = np.zeros((S, A, S))
-    n = np.zeros((S, A))
-    m = np.zeros((H + 1, S))
-    succ = np.zeros((S, A, S), dtype=np.int64)
-    nsucc = np.zeros((S, A), dtype=np.int64)
+    N, n, m, succ, nsucc, rsum, rcnt, Remp, Q, V, Vb, pi, xs, acts, rews = epoch_state(S, A, H)
     caps = np.empty((H, S, A))
     for h in range(H):
         caps[h] = float(H) if cap == 0 else float(H - h)
     Qprev = caps.copy()
-    rsum = np.zeros((H, S, A))
-    rcnt = np.zeros((H, S, A))
-    Remp = np.empty((H, S, A))
-    Q = np.empty((H, S, A))
-    V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
     nb = W if W > 0 else 1
     bx = np.empty((nb, H + 1), dtype=np.int64)       # ring buffer: states, actions, rewards
     ba = np.empty((nb, H), dtype=np.int64)
     br = np.empty((nb, H))
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rews = np.empty(H)
     seg = 0
     for k in range(K):
         seg = segment_at(k, seg, seg_starts)
         mid = seg_models[seg]
         if monotone == 0:
             Qprev[:] = caps                              # no running minimum across episodes
-        if empirical == 1:
-            optimistic_rewards(rsum, rcnt, L, scale, Remp)
-            ucbvi_plan(N, n, m, Remp, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
-        else:
-            ucbvi_plan(N, n, m, Rknown, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
+        plan_epoch(params, N, n, m, succ, nsucc, rsum, rcnt, Remp, Qprev, Q, V, pi)
         P, R, init = Ps[mid], Rs[mid], inits[mid]
         record_regret_det(k, eval_every, P, R, init, v_stars[mid], pi, Vb, regret_out)
         returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rews)
@@ -188,12 +170,3 @@ def _sw_ucbvi_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, noise_std, v
                 bx[slot, h] = xs[h]
             bx[slot, H] = xs[H]
         count_episode(xs, acts, rews, N, n, m, succ, nsucc, rsum, rcnt)
-
-
-@njit(cache=True, nogil=True)
-def _sw_ucbvi_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params,
-                   regret_out, returns_out):
-    """The stationary protocol's loop: one model, one segment."""
-    Ps, Rs, inits, starts, models, v_stars = single_segment(P, R, initial, v_star)
-    _sw_ucbvi_ns_loop(Ps, Rs, inits, starts, models, noise, noise_std, v_stars, K, eval_every, rng, params,
-                      regret_out, returns_out)

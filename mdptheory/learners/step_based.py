@@ -48,7 +48,7 @@ from mdptheory.core.validation import (
     check_real,
 )
 from mdptheory.envs.bias_examples import REWARD_LAWS, NoisyRewardMDP, as_noisy
-from mdptheory.kernels.sampling import categorical_ref, next_state, stage
+from mdptheory.kernels.sampling import categorical, categorical_ref, next_state, stage
 
 __all__ = [
     "MAX_SUBSETS",
@@ -56,20 +56,28 @@ __all__ = [
     "StepLearner",
     "StepLoop",
     "StepRun",
+    "begin_step",
+    "begin_step_ref",
     "behaviour_action",
     "behaviour_action_ref",
+    "episode_end",
+    "episode_end_ref",
     "greedy_random_tie",
     "greedy_random_tie_ref",
     "noisy_step",
     "noisy_step_ref",
     "random_subset",
     "random_subset_ref",
+    "record_step",
     "run_steps",
+    "step_arrays",
     "step_env",
     "step_seed_rng",
     "subset_bootstrap",
     "subset_min_max",
     "subset_min_max_ref",
+    "td_update",
+    "td_update_ref",
     "visit_epsilon",
     "write_snapshot",
 ]
@@ -481,7 +489,33 @@ def subset_min_max_ref(Qs, members, actions) -> float:
     return max(min(Qs[j][a] for j in members) for a in actions)
 
 
+def begin_step_ref(rng, initial, visits, s, h, start, epsilon, epsilon_decay):
+    """Twin of :func:`begin_step`."""
+    if start:
+        s, h = categorical_ref(rng, initial), 0
+    visits[h, s] += 1.0
+    return s, h, min(1.0, epsilon * visits[h, s] ** (-epsilon_decay))
+
+
+def episode_end_ref(terminal, H, h, s2):
+    """Twin of :func:`episode_end`."""
+    if H > 0:
+        return bool(terminal[s2]) or h + 1 == H, h + 1
+    return bool(terminal[s2]), 0
+
+
+def td_update_ref(Q, n, h, s, a, i, y, alpha, alpha_decay) -> None:
+    """Twin of :func:`td_update` on the same ``(HQ, S, A, N)`` arrays."""
+    n[h, s, a, i] += 1.0
+    q = Q[h, s, a, i]
+    Q[h, s, a, i] = q + alpha * n[h, s, a, i] ** (-alpha_decay) * (y - q)
+
+
 # ------------------------------------------------------------------------------ compiled twin (numba)
+# The per-step helpers are inlined into the loops (``inline="always"``). An inlined helper that
+# uses an array argument only after a branch of its own costs an atomic incref/decref per step
+# that numba's refcount pruner leaves in the loop: branches stay in the loops, or are written
+# as conditional expressions (tests/learners/test_step_based.py counts the refcount operations).
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -587,6 +621,54 @@ def visit_epsilon(visits, h, s, epsilon, epsilon_decay):
     if eps > 1.0:
         eps = 1.0
     return eps
+
+
+@njit(cache=True, nogil=True)
+def step_arrays(P, H, N, init):
+    """Set-up of a loop: the table stack ``Q (HQ, S, A, N)`` at ``init``, the visit counts
+    ``visits (HQ, S)`` at 0 and a scratch row ``vals (A,)`` for the acting values."""
+    HQ = H if H > 0 else 1
+    S = P.shape[1]
+    A = P.shape[2]
+    return np.full((HQ, S, A, N), init), np.zeros((HQ, S)), np.zeros(A)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def begin_step(rng, initial, visits, s, h, start, epsilon, epsilon_decay):
+    """Start of a step: draw 1 (at an episode start, ``start``, a state from ``initial`` at
+    stage 0), then :func:`visit_epsilon`; returns ``(s, h, eps)``. Written with conditional
+    expressions: an ``if`` statement here costs an incref/decref per step (not pruned)."""
+    s0 = categorical(rng, initial) if start else s
+    h0 = 0 if start else h
+    return s0, h0, visit_epsilon(visits, h0, s0, epsilon, epsilon_decay)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def episode_end(terminal, H, h, s2):
+    """``(done, h')`` after a step from stage ``h`` to ``s2``: ``done`` when ``s2`` is terminal
+    or ``h`` was the last stage; ``h'`` the stage of the next tables (0 when discounted)."""
+    return terminal[s2] or (H > 0 and h + 1 == H), (h + 1 if H > 0 else 0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def td_update(Q, n, h, s, a, i, y, alpha, alpha_decay):
+    r"""Counts the update of ``Q[h, s, a, i]`` in ``n`` (same shape as ``Q``: a step-size
+    counter per table) and moves it to the target ``y``:
+    :math:`Q\leftarrow Q+\alpha_0n^{-\omega}(y-Q)`."""
+    n[h, s, a, i] += 1.0
+    lr = alpha * n[h, s, a, i] ** (-alpha_decay)
+    Q[h, s, a, i] = Q[h, s, a, i] + lr * (y - Q[h, s, a, i])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def record_step(states_out, actions_out, rewards_out, starts_out, t, s, a, r, start):
+    """Writes step ``t`` of the trajectory. Straight-line on purpose: the caller tests
+    ``states_out.shape[0] > 0`` (an array used only under a branch of an inlined helper costs an
+    incref/decref per call that numba does not prune)."""
+    states_out[t] = s
+    actions_out[t] = a
+    rewards_out[t] = r
+    starts_out[t] = start
 
 
 @njit(cache=True, nogil=True)

@@ -34,8 +34,8 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_delta, check_real, check_scale
-from mdptheory.kernels.sampling import (categorical, env_step, greedy_action, greedy_policy, init_at_cap,
-                                        record_regret_det_incremental)
+from mdptheory.kernels.sampling import (greedy_action, greedy_policy, init_at_cap,
+                                        record_regret_det_incremental, rollout_det)
 from mdptheory.learners.base import CompiledLoop, Learner, RegretBound, regret_bound
 
 __all__ = ["UCBAdvantage", "stage_ends", "advantage_regret_bound"]
@@ -228,14 +228,13 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
     Vbuf = np.zeros((H + 1, S))
     pi_prev = np.full((H, S), -1, dtype=np.int64)  # last evaluated policy
     i34 = iota ** 0.75
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
     for k in range(K):
         greedy_policy(Q, pi)
         record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vbuf, regret_out)
-        s = categorical(rng, initial)
-        ret = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
+        for h in range(H):          # the per-step update, replayed in step order
+            s, a, r, s2 = xs[h], acts[h], rs[h], xs[h + 1]
             v = V[h + 1, s2]
             vr = Vref[h + 1, s2]
             n[h, s, a] += 1
@@ -282,6 +281,3 @@ def _ucbadv_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, pa
                 due = c <= N0 and (c & (c - 1)) == 0
             if due:
                 Vref[h, s] = V[h, s]
-            ret += r
-            s = s2
-        returns_out[k] = ret

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_choice, check_delta, check_scale
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det
+from mdptheory.kernels.sampling import greedy_action, record_regret_det, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.learners.resumable import ResumableLoop
 
@@ -119,6 +119,7 @@ class UCBVI(Learner):
 
     name = "UCBVI"
     normalization = "N1"
+    homogeneous = "P"
 
     def __init__(self, bonus: str = "bernstein", *, delta: float = 0.01, bonus_scale: float = 1.0,
                  cap: str = "H"):
@@ -133,7 +134,6 @@ class UCBVI(Learner):
 
     def prepare(self, mdp, episodes):
         super().prepare(mdp, episodes)
-        self._require_stationary(mdp)
         self._Rk = np.ascontiguousarray(mdp.R if mdp.R.ndim == 3 else mdp.R[None], dtype=np.float64)
 
     def _constants(self, S, A, H, K):
@@ -214,8 +214,6 @@ def ucbvi_plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, 
         hr = h if Rk.shape[0] > 1 else 0
         ch = Hf if cap == 0 else float(H - h)
         for x in range(S):
-            best = -np.inf
-            arg = 0
             for a in range(A):
                 cnt = n[x, a]
                 if cnt == 0.0:
@@ -263,11 +261,24 @@ def ucbvi_plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, 
                         q = Qprev[h, x, a]
                 Q[h, x, a] = q
                 Qprev[h, x, a] = q
-                if q > best:
-                    best = q
-                    arg = a
-            V[h, x] = best
-            pi[h, x] = arg
+            pi[h, x], V[h, x] = greedy_action(Q, h, x)
+
+
+@njit(cache=True, nogil=True)
+def count_transitions(xs, acts, N, n, m, succ, nsucc):
+    """In place: a finished episode's transitions ``(xs[h], acts[h], xs[h+1])`` into the
+    counts ``N (S, A, S)``, ``n (S, A)``, the state-visit counts ``m (H+1, S)`` and the
+    observed-successor lists ``succ`` / ``nsucc`` (a new successor is appended)."""
+    H = acts.shape[0]
+    for h in range(H):
+        x, a, y = xs[h], acts[h], xs[h + 1]
+        if N[x, a, y] == 0.0:
+            succ[x, a, nsucc[x, a]] = y
+            nsucc[x, a] += 1
+        N[x, a, y] += 1.0
+        n[x, a] += 1.0
+        m[h, x] += 1.0
+    m[H, xs[H]] += 1.0
 
 
 #: Names of the arrays of :func:`_ucbvi_init` (the checkpoint of a resumable run).
@@ -297,30 +308,13 @@ def _ucbvi_chunk(P, R, initial, noise, noise_std, v_star, k0, k1, eval_every, rn
     written to ``regret_out[k - k0]`` / ``returns_out[k - k0]``."""
     H, bonus, scale, L, c3, cap, Rk = params
     N, n, m, succ, nsucc, Qprev, Q, V, Vb, pi, xs, acts = state
+    rs = np.empty(H)
     for k in range(k0, k1):
         ucbvi_plan(N, n, m, Rk, H, bonus, scale, L, c3, cap, succ, nsucc, Qprev, Q, V, pi)
         if eval_every > 0 and k % eval_every == 0:
             record_regret_det(k - k0, 1, P, R, initial, v_star, pi, Vb, regret_out)
-        s = categorical(rng, initial)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            s = s2
-        xs[H] = s
-        returns_out[k - k0] = G
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            if N[x, a, y] == 0.0:
-                succ[x, a, nsucc[x, a]] = y
-                nsucc[x, a] += 1
-            N[x, a, y] += 1.0
-            n[x, a] += 1.0
-            m[h, x] += 1.0
-        m[H, xs[H]] += 1.0
+        returns_out[k - k0] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
+        count_transitions(xs, acts, N, n, m, succ, nsucc)
 
 
 @njit(cache=True, nogil=True)

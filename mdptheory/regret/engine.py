@@ -109,45 +109,53 @@ def _check_policy(pi, H, S, A, k, who):
     return np.array(pi, dtype=np.float64, order="C"), False
 
 
+def _python_episode(learner, k, P, R, init, noise, std, v_star, evaluated, rng, Vbuf, who):
+    """Episode ``k`` of the teaching path on the model ``(P, R, init)``: returns its exact
+    pseudo-regret (``nan`` when not ``evaluated``) and its return. In an evaluated episode the
+    table returned by ``policy()`` is validated, copied (so later in-place updates by the
+    learner cannot change what is checked), evaluated exactly, and every action ``act()``
+    returns is checked against it (deterministic: equal; stochastic: positive probability)."""
+    H, S, A = Vbuf.shape[0] - 1, P.shape[1], P.shape[2]
+    learner.begin_episode(k)
+    regret = float("nan")
+    if evaluated:
+        pi, det = _check_policy(learner.policy(), H, S, A, k, who)
+        if det:
+            regret = v_star - ks.value_det(P, R, init, pi, Vbuf)
+        else:
+            regret = v_star - ks.value_stoch(P, R, init, pi, Vbuf)
+    s = ks.categorical_ref(rng, init)
+    G = 0.0
+    for h in range(H):
+        a = int(learner.act(h, s))
+        if evaluated:
+            ok = (0 <= a < A) and ((pi[h, s] == a) if det else (pi[h, s, a] > 0))
+            if not ok:
+                raise RuntimeError(
+                    f"{who}.act(h={h}, s={s}) returned {a}, which the policy "
+                    f"reported by policy() for episode {k} does not play; act() must follow policy()"
+                )
+        elif not 0 <= a < A:
+            raise RuntimeError(f"{who}.act(h={h}, s={s}) returned {a}, not an action in [0, {A})")
+        r, s2 = ks.env_step_ref(rng, P, R, noise, std, h, s, a)
+        learner.observe(h, s, a, r, s2)
+        G += r
+        s = s2
+    learner.end_episode()
+    return regret, G
+
+
 def _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar=None):
     """Teaching path for one seed: the call sequence of ``docs/learner_protocol.md`` with the
-    same draws as the compiled loops. In evaluated episodes the table returned by
-    ``policy()`` is validated, copied (so later in-place updates by the learner cannot change
-    what is checked), evaluated exactly, and every action ``act()`` returns is checked against
-    it (deterministic: equal; stochastic: positive probability)."""
-    S, A = P.shape[1], P.shape[2]
+    same draws as the compiled loops, one :func:`_python_episode` per episode."""
     who = type(learner).__name__
     regret = np.full(K, np.nan)
     rets = np.empty(K)
-    Vbuf = np.empty((H + 1, S))
+    Vbuf = np.empty((H + 1, P.shape[1]))
     for k in range(K):
-        learner.begin_episode(k)
         evaluated = eval_every > 0 and k % eval_every == 0
-        if evaluated:
-            pi, det = _check_policy(learner.policy(), H, S, A, k, who)
-            if det:
-                regret[k] = v_star - ks.value_det(P, R, init, pi, Vbuf)
-            else:
-                regret[k] = v_star - ks.value_stoch(P, R, init, pi, Vbuf)
-        s = ks.categorical_ref(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = int(learner.act(h, s))
-            if evaluated:
-                ok = (0 <= a < A) and ((pi[h, s] == a) if det else (pi[h, s, a] > 0))
-                if not ok:
-                    raise RuntimeError(
-                        f"{who}.act(h={h}, s={s}) returned {a}, which the policy "
-                        f"reported by policy() for episode {k} does not play; act() must follow policy()"
-                    )
-            elif not 0 <= a < A:
-                raise RuntimeError(f"{who}.act(h={h}, s={s}) returned {a}, not an action in [0, {A})")
-            r, s2 = ks.env_step_ref(rng, P, R, noise, std, h, s, a)
-            learner.observe(h, s, a, r, s2)
-            G += r
-            s = s2
-        learner.end_episode()
-        rets[k] = G
+        regret[k], rets[k] = _python_episode(learner, k, P, R, init, noise, std, v_star, evaluated, rng,
+                                             Vbuf, who)
         if bar is not None:
             bar.update(1)
     return regret, rets
@@ -279,19 +287,7 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
             f"got {type(mdp).__name__}"
         )
     seen_by_learner = model if getattr(learner, "uses_features", False) else mdp
-    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
-        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    K = int(episodes)
-    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 0:
-        raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
-    eval_every = int(eval_every)
-    if backend not in ("auto", "compiled", "python"):
-        raise ValueError(f"backend must be 'auto', 'compiled' or 'python', got {backend!r}")
-    for m in ("reset", "policy", "act", "observe"):
-        if not callable(getattr(learner, m, None)):
-            raise TypeError(f"learner {learner!r} has no method {m}(); see docs/learner_protocol.md")
-    seed_list = _seeds(seeds)
-    n = len(seed_list)
+    K, eval_every, seed_list = _check_run_args(learner, episodes, eval_every, backend, seeds)
 
     t0 = time.perf_counter()
     prepare = getattr(learner, "prepare", None)
@@ -302,64 +298,107 @@ def run(learner, mdp: EpisodicMDP, episodes: int, seeds=1, *, workers: int | Non
     v_star = float(init @ sol.V[0])
     S, A, H = mdp.S, mdp.A, mdp.H
 
-    cl = None
-    if backend != "python":
-        get = getattr(learner, "compiled", None)
-        cl = get(seen_by_learner, K) if get is not None else None
-        if cl is None and backend == "compiled":
-            raise ValueError(f"{type(learner).__name__} has no compiled loop; use backend='python'")
-
-    regret = np.full((n, K), np.nan)
-    rets = np.zeros((n, K))
+    cl = _compiled_loop(learner, backend, "compiled", seen_by_learner, K)
     if cl is not None:
-        if workers is None:
-            workers = os.cpu_count() or 1
-        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        workers = max(1, min(int(workers), n))
-        show = progress if progress is not None else n * K >= 1_000_000
-        bar = _bar(show, n, f"{type(learner).__name__} seeds")
-
-        def one(i):
-            rng = seed_rng(seed_list[i])
-            cl.loop(P, R, init, noise, std, v_star, K, eval_every, rng, cl.params, regret[i], rets[i])
-            if bar is not None:
-                bar.update(1)
-
-        try:
-            if workers == 1:
-                for i in range(n):
-                    one(i)
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as ex:
-                    list(ex.map(one, range(n)))
-        finally:
-            if bar is not None:
-                bar.close()
-        used_backend = "compiled"
+        def run_compiled(rng, regret_row, returns_row):
+            cl.loop(P, R, init, noise, std, v_star, K, eval_every, rng, cl.params, regret_row, returns_row)
     else:
-        workers = 1
-        show = progress if progress is not None else n * K >= 20_000
-        bar = _bar(show, n * K, f"{type(learner).__name__} episodes")
-        try:
-            for i in range(n):
-                rng = seed_rng(seed_list[i])
-                learner.reset(S, A, H, rng)
-                regret[i], rets[i] = _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        used_backend = "python"
+        run_compiled = None
+
+    regret, rets, used_backend, workers = _run_seeds(
+        learner, (S, A, H), seed_list, K, workers, progress, run_compiled,
+        lambda rng, bar: _python_seed(learner, H, P, R, init, noise, std, v_star, K, eval_every, rng, bar))
     wall = time.perf_counter() - t0
     cfg = learner.config() if callable(getattr(learner, "config", None)) else {}
-    regret.flags.writeable = False
-    rets.flags.writeable = False
     meas = mdp_measures(mdp, sol) if measures else {}
     return RegretTrace(
         pseudo_regret=regret, returns=rets, seeds=seed_list, wall_time=wall,
         learner=type(learner).__name__, config=cfg, S=S, A=A, H=H, v_star=v_star,
         eval_every=eval_every, backend=used_backend, workers=workers, measures=meas,
     )
+
+
+def _check_run_args(learner, episodes, eval_every, backend, seeds):
+    """The arguments every run function shares, checked: ``(K, eval_every, seed list)``."""
+    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 0:
+        raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
+    if backend not in ("auto", "compiled", "python"):
+        raise ValueError(f"backend must be 'auto', 'compiled' or 'python', got {backend!r}")
+    for m in ("reset", "policy", "act", "observe"):
+        if not callable(getattr(learner, m, None)):
+            raise TypeError(f"learner {learner!r} has no method {m}(); see docs/learner_protocol.md")
+    return int(episodes), int(eval_every), _seeds(seeds)
+
+
+def _compiled_loop(learner, backend, method, model, K):
+    """``learner.<method>(model, K)`` (its :class:`CompiledLoop`) unless ``backend`` is
+    ``"python"``; ``ValueError`` when ``backend="compiled"`` and there is none."""
+    if backend == "python":
+        return None
+    get = getattr(learner, method, None)
+    cl = get(model, K) if get is not None else None
+    if cl is None and backend == "compiled":
+        what = " for non-stationary MDPs" if method == "compiled_nonstationary" else ""
+        raise ValueError(f"{type(learner).__name__} has no compiled loop{what}; use backend='python'")
+    return cl
+
+
+def _run_seeds(learner, SAH, seed_list, K, workers, progress, run_compiled, run_python):
+    """Every seed's ``(regret, returns)`` rows: ``run_compiled(rng, regret_row, returns_row)``
+    (a compiled loop; seeds on ``workers`` threads) or, when it is ``None``,
+    ``learner.reset(S, A, H, rng)`` then ``run_python(rng, bar)`` (the teaching path; one
+    thread). Returns ``(regret (n, K), returns (n, K), backend, workers used)``, the arrays
+    read-only; each seed's ``rng`` is :func:`seed_rng` of it."""
+    regret, rets, backend, workers = _run_seeds_rows(learner, SAH, seed_list, K, workers, progress,
+                                                     run_compiled, run_python)
+    regret.flags.writeable = False
+    rets.flags.writeable = False
+    return regret, rets, backend, workers
+
+
+def _run_seeds_rows(learner, SAH, seed_list, K, workers, progress, run_compiled, run_python):
+    who = type(learner).__name__
+    n = len(seed_list)
+    regret = np.full((n, K), np.nan)
+    rets = np.zeros((n, K))
+    if run_compiled is None:
+        show = progress if progress is not None else n * K >= 20_000
+        bar = _bar(show, n * K, f"{who} episodes")
+        try:
+            for i in range(n):
+                rng = seed_rng(seed_list[i])
+                learner.reset(*SAH, rng)
+                regret[i], rets[i] = run_python(rng, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        return regret, rets, "python", 1
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = max(1, min(int(workers), n))
+    show = progress if progress is not None else n * K >= 1_000_000
+    bar = _bar(show, n, f"{who} seeds")
+
+    def one(i):
+        run_compiled(seed_rng(seed_list[i]), regret[i], rets[i])
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if workers == 1:
+            for i in range(n):
+                one(i)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                list(ex.map(one, range(n)))
+    finally:
+        if bar is not None:
+            bar.close()
+    return regret, rets, "compiled", workers
 
 
 def _bar(show: bool, total: int, desc: str):

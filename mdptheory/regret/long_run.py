@@ -35,10 +35,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
-import itertools
 import json
 import math
-import os
 import threading
 import time
 import zipfile
@@ -50,6 +48,7 @@ from typing import Callable
 import numpy as np
 
 from mdptheory.core import EpisodicMDP
+from mdptheory.core.files import atomic_write_bytes
 from mdptheory.core.validation import check_bool, check_int
 from mdptheory.regret.certificate import BoundCertificate, CertificateAccumulator, combine_certificates
 from mdptheory.regret.engine import env_arrays, seed_rng
@@ -60,7 +59,6 @@ __all__ = ["LongRun", "long_run", "checkpoint_grid", "load_long_run", "CHECKPOIN
 #: Version of the checkpoint layout (stored in every ``checkpoint.json``).
 CHECKPOINT_FORMAT = 1
 
-_tmp_counter = itertools.count()
 
 
 def _seed_list(seeds) -> tuple:
@@ -153,21 +151,6 @@ class LongRun:
 
 
 # ----------------------------------------------------------------------------- checkpoint files
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{next(_tmp_counter)}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _npz_bytes(arrays: dict) -> bytes:
@@ -377,14 +360,14 @@ def _save(folder, k, rng, state, names, rec, cert, identity, compute, sessions) 
         arrays.update(cert.state())
     data = _npz_bytes(arrays)
     name = f"state_{k:013d}.npz"
-    _atomic_write(folder / name, data)
+    atomic_write_bytes(folder / name, data)
     meta = {
         "format": CHECKPOINT_FORMAT, "identity": identity, "k_done": int(k),
         "rng": _jsonable(rng.bit_generator.state), "npz": name,
         "sha256": hashlib.sha256(data).hexdigest(), "compute_time": float(compute), "sessions": int(sessions),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    _atomic_write(folder / "checkpoint.json", (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(folder / "checkpoint.json", (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
     _clean(folder, keep=name)
 
 

@@ -37,16 +37,13 @@ episode ``k`` plays model ``seg_models[i]`` for ``seg_starts[i] <= k < seg_start
 
 from __future__ import annotations
 
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from mdptheory.core.nonstationary import NonStationaryMDP
-from mdptheory.kernels import sampling as ks
 from mdptheory.learners.base import check_normalization
-from mdptheory.regret.engine import _bar, _check_policy, _seeds, env_arrays, seed_rng
+from mdptheory.regret.engine import _check_run_args, _compiled_loop, _python_episode, _run_seeds, env_arrays
 from mdptheory.regret.trace import RegretTrace
 from mdptheory.solvers import solve
 
@@ -95,48 +92,22 @@ def optimal_values(ns: NonStationaryMDP) -> np.ndarray:
 
 
 def _python_seed_ns(learner, H, arrs, v_stars, K, eval_every, rng, bar=None):
-    """Teaching path for one seed: ``mdptheory.regret.engine._python_seed`` with episode
+    """Teaching path for one seed: ``mdptheory.regret.engine._python_episode`` on episode
     ``k``'s model (same checks, same draws, same evaluation)."""
-    S, A = arrs.Ps.shape[2], arrs.Ps.shape[3]
     who = type(learner).__name__
     regret = np.full(K, np.nan)
     rets = np.empty(K)
-    Vbuf = np.empty((H + 1, S))
+    Vbuf = np.empty((H + 1, arrs.Ps.shape[2]))
     starts, ids = arrs.seg_starts, arrs.seg_models
-    noise, std = arrs.noise, arrs.noise_std
     seg = 0
     for k in range(K):
         while seg + 1 < len(starts) and k >= starts[seg + 1]:   # the engine's clock
             seg += 1
         mid = int(ids[seg])
         P, R, init = arrs.per_model[mid]
-        learner.begin_episode(k)
         evaluated = eval_every > 0 and k % eval_every == 0
-        if evaluated:
-            pi, det = _check_policy(learner.policy(), H, S, A, k, who)
-            if det:
-                regret[k] = v_stars[mid] - ks.value_det(P, R, init, pi, Vbuf)
-            else:
-                regret[k] = v_stars[mid] - ks.value_stoch(P, R, init, pi, Vbuf)
-        s = ks.categorical_ref(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = int(learner.act(h, s))
-            if evaluated:
-                ok = (0 <= a < A) and ((pi[h, s] == a) if det else (pi[h, s, a] > 0))
-                if not ok:
-                    raise RuntimeError(
-                        f"{who}.act(h={h}, s={s}) returned {a}, which the policy "
-                        f"reported by policy() for episode {k} does not play; act() must follow policy()"
-                    )
-            elif not 0 <= a < A:
-                raise RuntimeError(f"{who}.act(h={h}, s={s}) returned {a}, not an action in [0, {A})")
-            r, s2 = ks.env_step_ref(rng, P, R, noise, std, h, s, a)
-            learner.observe(h, s, a, r, s2)
-            G += r
-            s = s2
-        learner.end_episode()
-        rets[k] = G
+        regret[k], rets[k] = _python_episode(learner, k, P, R, init, arrs.noise, arrs.noise_std,
+                                             v_stars[mid], evaluated, rng, Vbuf, who)
         if bar is not None:
             bar.update(1)
     return regret, rets
@@ -187,21 +158,9 @@ def run_nonstationary(learner, ns_mdp: NonStationaryMDP, episodes: int | None = 
         raise TypeError(f"run_nonstationary needs a NonStationaryMDP, got {type(ns_mdp).__name__}")
     if episodes is None:
         episodes = ns_mdp.episodes
-    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
-        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    if episodes > ns_mdp.episodes:
-        raise ValueError(f"episodes = {episodes} exceeds the {ns_mdp.episodes} episodes of the non-stationary MDP")
-    K = int(episodes)
-    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 0:
-        raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
-    eval_every = int(eval_every)
-    if backend not in ("auto", "compiled", "python"):
-        raise ValueError(f"backend must be 'auto', 'compiled' or 'python', got {backend!r}")
-    for meth in ("reset", "policy", "act", "observe"):
-        if not callable(getattr(learner, meth, None)):
-            raise TypeError(f"learner {learner!r} has no method {meth}(); see docs/learner_protocol.md")
-    seed_list = _seeds(seeds)
-    n = len(seed_list)
+    K, eval_every, seed_list = _check_run_args(learner, episodes, eval_every, backend, seeds)
+    if K > ns_mdp.episodes:
+        raise ValueError(f"episodes = {K} exceeds the {ns_mdp.episodes} episodes of the non-stationary MDP")
 
     t0 = time.perf_counter()
     starts, ids = ns_mdp.segments
@@ -224,60 +183,19 @@ def run_nonstationary(learner, ns_mdp: NonStationaryMDP, episodes: int | None = 
     arrs = nonstationary_arrays(ns_mdp)
     S, A, H = ns_mdp.S, ns_mdp.A, ns_mdp.H
 
-    cl = None
-    if backend != "python":
-        get = getattr(learner, "compiled_nonstationary", None)
-        cl = get(ns_mdp, K) if get is not None else None
-        if cl is None and backend == "compiled":
-            raise ValueError(f"{type(learner).__name__} has no compiled loop for non-stationary MDPs; "
-                             "use backend='python'")
-
-    regret = np.full((n, K), np.nan)
-    rets = np.zeros((n, K))
+    cl = _compiled_loop(learner, backend, "compiled_nonstationary", ns_mdp, K)
     if cl is not None:
-        if workers is None:
-            workers = os.cpu_count() or 1
-        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        workers = max(1, min(int(workers), n))
-        show = progress if progress is not None else n * K >= 1_000_000
-        bar = _bar(show, n, f"{type(learner).__name__} seeds")
-
-        def one(i):
-            rng = seed_rng(seed_list[i])
+        def run_compiled(rng, regret_row, returns_row):
             cl.loop(arrs.Ps, arrs.Rs, arrs.inits, arrs.seg_starts, arrs.seg_models, arrs.noise,
-                    arrs.noise_std, v_stars, K, eval_every, rng, cl.params, regret[i], rets[i])
-            if bar is not None:
-                bar.update(1)
-
-        try:
-            if workers == 1:
-                for i in range(n):
-                    one(i)
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as ex:
-                    list(ex.map(one, range(n)))
-        finally:
-            if bar is not None:
-                bar.close()
-        used_backend = "compiled"
+                    arrs.noise_std, v_stars, K, eval_every, rng, cl.params, regret_row, returns_row)
     else:
-        workers = 1
-        show = progress if progress is not None else n * K >= 20_000
-        bar = _bar(show, n * K, f"{type(learner).__name__} episodes")
-        try:
-            for i in range(n):
-                rng = seed_rng(seed_list[i])
-                learner.reset(S, A, H, rng)
-                regret[i], rets[i] = _python_seed_ns(learner, H, arrs, v_stars, K, eval_every, rng, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        used_backend = "python"
+        run_compiled = None
+
+    regret, rets, used_backend, workers = _run_seeds(
+        learner, (S, A, H), seed_list, K, workers, progress, run_compiled,
+        lambda rng, bar: _python_seed_ns(learner, H, arrs, v_stars, K, eval_every, rng, bar))
     wall = time.perf_counter() - t0
     cfg = learner.config() if callable(getattr(learner, "config", None)) else {}
-    regret.flags.writeable = False
-    rets.flags.writeable = False
     counts = np.bincount(ns_mdp.model_index()[:K], minlength=ns_mdp.n_models)
     v_mean = float(v_stars[counts > 0][0]) if (counts > 0).sum() == 1 else float(counts @ v_stars / K)
     meas = {}

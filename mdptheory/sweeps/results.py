@@ -418,7 +418,7 @@ def write_tables(rows: list[SummaryRow], out, kinds=("csv", "markdown"), level: 
     The CSV carries every field at full precision; the Markdown table is the short form
     printed by ``mdptheory run``.
     """
-    from mdptheory.sweeps.store import atomic_write_bytes
+    from mdptheory.core.files import atomic_write_bytes
 
     out = Path(out)
     paths = []
@@ -548,7 +548,7 @@ def scaling_fits(results: Results, axis: str, level: float | None = None, n_boot
 
 def write_scaling_table(fits: list[ScalingFit], out) -> Path:
     """``scaling.csv``: one row per (axis, learner, family, fixed sizes)."""
-    from mdptheory.sweeps.store import atomic_write_bytes
+    from mdptheory.core.files import atomic_write_bytes
     import io
 
     buf = io.StringIO()

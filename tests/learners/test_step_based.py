@@ -1,36 +1,52 @@
 """Step-based learners' shared machinery: each compiled step kernel equals its plain-Python
-``_ref`` twin draw for draw, the environment sampler has the documented laws, the runner is
-reproducible, and the step-based learners stay out of the episodic regret registry."""
+``_ref`` twin draw for draw, the loop helpers equal the code they replace (same draws, same
+floats, no extra reference counting in a compiled loop), the environment sampler has the
+documented laws, the runner is reproducible, and the step-based learners stay out of the
+episodic regret registry."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from conftest import make_random_episodic
+from numba import njit
 
 from mdptheory.envs.bias_examples import (
     maximization_bias,
     noisy_garnet,
     van_hasselt_grid,
 )
+from mdptheory.kernels.sampling import categorical
 from mdptheory.learners.double_q import DoubleQLearning
 from mdptheory.learners.maxmin_q import MaxminQLearning
 from mdptheory.learners.q_learning import QLearning
 from mdptheory.learners.redq import REDQ
 from mdptheory.learners.step_based import (
     StepLearner,
+    begin_step,
+    begin_step_ref,
     behaviour_action,
     behaviour_action_ref,
+    episode_end,
+    episode_end_ref,
     greedy_random_tie,
     greedy_random_tie_ref,
     noisy_step,
     noisy_step_ref,
     random_subset,
     random_subset_ref,
+    record_step,
     run_steps,
+    step_arrays,
     step_env,
     subset_bootstrap,
     subset_min_max,
     subset_min_max_ref,
+    td_update,
+    td_update_ref,
+    visit_epsilon,
 )
 from mdptheory.sweeps.registry import _accepts
 
@@ -119,6 +135,150 @@ def test_subset_min_max_twin_and_bootstrap_enumeration():
         brute += np.array([[max(min(tables[j, 0, s, a] for j in J) for a in np.flatnonzero(mask[s]))
                             for s in range(3)]])
     assert np.allclose(subset_bootstrap(tables, mask, 2), brute / 10, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("model", [maximization_bias(), van_hasselt_grid(), noisy_garnet(6, 3, 2, 1),
+                                   make_random_episodic(5, 3, 4, 2, stage=True)])
+def test_begin_step_and_episode_end_match_twins(model):
+    env = step_env(model)
+    r1, r2 = twin_rngs(13)
+    v1, v2 = np.zeros((env.HQ, env.S)), np.zeros((env.HQ, env.S))
+    pick = np.random.default_rng(0)
+    s, h = 0, 0
+    for k in range(600):
+        start = k == 0 or pick.random() < 0.3
+        out = begin_step(r1, env.initial, v1, s, h, start, 0.8, 0.5 if k % 2 else 0.0)
+        assert out == begin_step_ref(r2, env.initial, v2, s, h, start, 0.8, 0.5 if k % 2 else 0.0)
+        s, h, _ = out
+        s2 = int(pick.integers(env.S))
+        done, hn = episode_end(env.terminal, env.H, h, s2)
+        assert (done, hn) == episode_end_ref(env.terminal, env.H, h, s2)
+        assert done == (bool(env.terminal[s2]) or (env.H > 0 and h + 1 == env.H))
+        s, h = s2, (0 if done else hn)
+    assert np.array_equal(v1, v2) and v1.sum() == 600
+    assert r1.random() == r2.random()            # same number of draws
+
+
+def test_td_update_matches_twin_and_written_out_update():
+    rng = np.random.default_rng(4)
+    Q1 = rng.normal(size=(2, 3, 4, 3))
+    Q2, Q3 = Q1.copy(), Q1.copy()
+    n1, n2, n3 = (np.zeros(Q1.shape) for _ in range(3))
+    for k in range(400):
+        h, s, a, i = rng.integers(2), rng.integers(3), rng.integers(4), rng.integers(3)
+        y, alpha, decay = rng.normal(), (0.1, 1.0)[k % 2], (0.0, 0.8, 1.0)[k % 3]
+        td_update(Q1, n1, h, s, a, i, y, alpha, decay)
+        td_update_ref(Q2, n2, h, s, a, i, y, alpha, decay)
+        n3[h, s, a, i] += 1.0                                   # the loops' former inline code
+        lr = alpha * n3[h, s, a, i] ** (-decay)
+        Q3[h, s, a, i] = Q3[h, s, a, i] + lr * (y - Q3[h, s, a, i])
+    assert np.array_equal(Q1, Q2) and np.array_equal(Q1, Q3)
+    assert np.array_equal(n1, n2) and np.array_equal(n1, n3) and n1.sum() == 400
+
+
+@pytest.mark.parametrize("H", [0, 3])
+def test_step_arrays_and_record_step(H):
+    P = np.zeros((max(H, 1), 5, 2, 5))
+    Q, visits, vals = step_arrays(P, H, 3, 0.25)
+    HQ = H if H > 0 else 1
+    assert Q.shape == (HQ, 5, 2, 3) and np.all(Q == 0.25) and Q.flags.c_contiguous
+    assert visits.shape == (HQ, 5) and not visits.any() and vals.shape == (2,) and not vals.any()
+    outs = (np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64), np.zeros(4), np.zeros(4, dtype=np.bool_))
+    record_step(*outs, 2, 3, 1, -0.5, True)
+    assert [o[2] for o in outs] == [3, 1, -0.5, True] and not any(o[[0, 1, 3]].any() for o in outs)
+
+
+# The per-step helpers replace code that was written out in every loop: a written-out skeleton
+# and the same skeleton with the helpers give the same draws and floats, and numba inlines the
+# helpers without any extra reference counting (an array argument used after a branch of an
+# inlined helper costs an atomic incref/decref per call, which the refcount pruner leaves in the
+# loop). ``step_arrays`` runs once per loop and is checked above.
+
+
+@njit(nogil=True)
+def _skeleton_written(P, initial, terminal, H, steps, alpha, alpha_decay, rng, st, ac, rw, sts):
+    S = P.shape[1]
+    A = P.shape[2]
+    HQ = H if H > 0 else 1
+    Q = np.full((HQ, S, A, 1), 0.5)
+    n = np.zeros((HQ, S, A, 1))
+    visits = np.zeros((HQ, S))
+    vals = np.zeros(A)
+    rec = st.shape[0] > 0
+    s, h, start = 0, 0, True
+    for t in range(steps):
+        if start:
+            s = categorical(rng, initial)
+            h = 0
+        eps = visit_epsilon(visits, h, s, 0.3, 0.5)
+        a = int(rng.random() * vals.shape[0]) if rng.random() < eps else 0
+        s2 = int(rng.random() * S)
+        r = rng.random()
+        done = terminal[s2] or (H > 0 and h + 1 == H)
+        hn = h + 1 if H > 0 else 0
+        y = r + 0.9 * (0.0 if done else Q[hn, s2, 0, 0])
+        n[h, s, a, 0] += 1.0
+        lr = alpha * n[h, s, a, 0] ** (-alpha_decay)
+        Q[h, s, a, 0] = Q[h, s, a, 0] + lr * (y - Q[h, s, a, 0])
+        if rec:
+            st[t] = s
+            ac[t] = a
+            rw[t] = r
+            sts[t] = start
+        s = s2
+        h = hn
+        start = done
+    return Q, n, visits
+
+
+@njit(nogil=True)
+def _skeleton_helpers(P, initial, terminal, H, steps, alpha, alpha_decay, rng, st, ac, rw, sts):
+    S = P.shape[1]                                # the set-up as written out: only the per-step
+    A = P.shape[2]                                # helpers differ between the two skeletons
+    HQ = H if H > 0 else 1
+    Q = np.full((HQ, S, A, 1), 0.5)
+    n = np.zeros((HQ, S, A, 1))
+    visits = np.zeros((HQ, S))
+    vals = np.zeros(A)
+    rec = st.shape[0] > 0
+    s, h, start = 0, 0, True
+    for t in range(steps):
+        s, h, eps = begin_step(rng, initial, visits, s, h, start, 0.3, 0.5)
+        a = int(rng.random() * vals.shape[0]) if rng.random() < eps else 0
+        s2 = int(rng.random() * S)
+        r = rng.random()
+        done, hn = episode_end(terminal, H, h, s2)
+        td_update(Q, n, h, s, a, 0, r + 0.9 * (0.0 if done else Q[hn, s2, 0, 0]), alpha, alpha_decay)
+        if rec:
+            record_step(st, ac, rw, sts, t, s, a, r, start)
+        s, h, start = s2, hn, done
+    return Q, n, visits
+
+
+def _refops(fn):
+    """``(increfs, decrefs)`` in the LLVM IR of ``fn``'s own function (not its wrappers)."""
+    ll = fn.inspect_llvm(fn.signatures[0])
+    body = [f for f in re.split(r"\n(?=define )", ll)
+            if f.startswith("define") and fn.__name__ in f.split("\n")[0] and "cpython" not in f.split("\n")[0]]
+    main = max(body, key=len)
+    return main.count("@NRT_incref"), main.count("@NRT_decref")
+
+
+@pytest.mark.parametrize("model", [maximization_bias(), make_random_episodic(5, 3, 4, 2, stage=True)])
+@pytest.mark.parametrize("record", [True, False])
+def test_loop_helpers_equal_written_out_code_without_extra_refcounts(model, record):
+    env = step_env(model)
+    steps = 500
+    res = []
+    for fn in (_skeleton_written, _skeleton_helpers):
+        L = steps if record else 0
+        outs = (np.zeros(L, dtype=np.int64), np.zeros(L, dtype=np.int64), np.zeros(L), np.zeros(L, dtype=np.bool_))
+        rng = np.random.default_rng(8)
+        arrays = fn(env.P, env.initial, env.terminal, env.H, steps, 1.0, 0.8, rng, *outs)
+        res.append((arrays, outs, rng.random()))
+    (a1, o1, u1), (a2, o2, u2) = res
+    assert all(np.array_equal(x, y) for x, y in zip(a1 + o1, a2 + o2)) and u1 == u2
+    assert _refops(_skeleton_helpers) == _refops(_skeleton_written)
 
 
 @pytest.mark.parametrize("cls", ALL)

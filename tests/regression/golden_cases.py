@@ -16,8 +16,9 @@ import numpy as np
 import mdptheory as mt
 from mdptheory import envs
 from mdptheory.learners import (
-    EULER, MVP, PSRL, UCBVI, CertaintyEquivalence, EpsilonGreedyQLearning, OptimisticQLearning,
-    QEarlySettledAdvantage, ReferenceCappedDoubling, UCBAdvantage, UniformRandom, VarianceMVP,
+    DRRPO, EULER, MVP, PSRL, UCBVI, CertaintyEquivalence, DRLSVIUCB, EpsilonGreedyQLearning, LSVIUCB,
+    LSVIUCBPlusPlus, LSVIUCBRestart, OptimisticQLearning, QEarlySettledAdvantage, ReferenceCappedDoubling,
+    RestartQUCB, RestartUCBVI, SlidingWindowUCBVI, UCBAdvantage, UniformRandom, VarianceMVP,
 )
 
 EPISODES = 300
@@ -61,6 +62,23 @@ def learners():
         ("eps-greedy", lambda: EpsilonGreedyQLearning(epsilon=0.1, decay=0.0), False),
         ("CE", lambda: CertaintyEquivalence(unvisited_value=1.0), False),
         ("uniform", lambda: UniformRandom(), False),
+        # non-stationary learners (on a stationary model: restarts / window still active)
+        ("RestartQ-UCB", lambda: RestartQUCB(epochs=3, delta=0.01, c=1.0, bonus_scale=0.05), False),
+        ("RestartUCBVI", lambda: RestartUCBVI("bernstein", window=70, rewards="empirical", delta=0.01,
+                                              bonus_scale=0.05, cap="H"), False),
+        ("SW-UCBVI", lambda: SlidingWindowUCBVI("hoeffding", window=50, rewards="empirical", monotone=False,
+                                                delta=0.01, bonus_scale=0.05, cap="H"), False),
+        # linear learners on the one-hot features of the tabular model
+        ("LSVI-UCB", lambda: LSVIUCB(c=1.0, lam=1.0, delta=0.01, bonus_scale=0.05, cap="H", zeta=0.0,
+                                     rewards="auto"), False),
+        ("LSVI-UCB++", lambda: LSVIUCBPlusPlus(c=1.0, lam=None, delta=0.01, bonus_scale=0.05, cap="H",
+                                               sigma_floor="sqrtH", gamma=None, rewards="auto"), False),
+        ("LSVI-UCB-Restart", lambda: LSVIUCBRestart(window=60, c=1.0, lam=1.0, delta=0.01, bonus_scale=0.05,
+                                                    cap="H", rewards="observed"), False),
+        ("DR-LSVI-UCB", lambda: DRLSVIUCB(rho=0.1, c=1.0, lam=1.0, delta=0.01, bonus_scale=0.05, bonus="l1",
+                                          cap="remaining", rewards="known"), False),
+        ("DR-RPO", lambda: DRRPO(rho=0.1, tau=0.01, c=1.0, lam=1.0, delta=0.01, bonus_scale=0.05, bonus="l1",
+                                 cap="remaining", rewards="known"), False),
     ]
 
 
