@@ -54,6 +54,8 @@ __all__ = [
     "next_state",
     "rollout_det",
     "rollout_det_ref",
+    "rollout_stoch",
+    "rollout_stoch_ref",
     "segment_at",
     "single_segment",
     "value_det",
@@ -175,6 +177,25 @@ def rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs):
         rs[h] = r
         s = s2
     xs[pi.shape[0]] = s
+    return G
+
+
+@njit(cache=True, nogil=True, inline="always")
+def rollout_stoch(rng, P, R, noise, noise_std, initial, probs, xs, acts, rs):
+    """One episode of the stochastic policy ``probs (H, S, A)``: as :func:`rollout_det`, with
+    the action of step ``h`` drawn by :func:`categorical` from ``probs[h, s]`` before the
+    step's :func:`env_step` (draws: initial state, then per step action, reward, next state)."""
+    s = categorical(rng, initial)
+    G = 0.0
+    for h in range(probs.shape[0]):
+        a = categorical(rng, probs[h, s])
+        r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
+        G += r
+        xs[h] = s
+        acts[h] = a
+        rs[h] = r
+        s = s2
+    xs[probs.shape[0]] = s
     return G
 
 
@@ -368,19 +389,13 @@ def plan_stationary(P, R, H, V, Q, pi):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
         for s in range(S):
-            best = -np.inf
-            arg = 0
             for a in range(A):
                 acc = 0.0
                 for t in range(S):
                     acc += P[s, a, t] * V[h + 1, t]
                 q = R[s, a] + acc
                 Q[h, s, a] = q
-                if q > best:
-                    best = q
-                    arg = a
-            V[h, s] = best
-            pi[h, s] = arg
+            pi[h, s], V[h, s] = greedy_action(Q, h, s)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -448,6 +463,22 @@ def rollout_det_ref(rng, P, R, noise, noise_std, initial, pi):
     xs[0] = categorical_ref(rng, initial)
     for h in range(H):
         acts[h] = pi[h, xs[h]]
+        rs[h], xs[h + 1] = env_step_ref(rng, P, R, noise, noise_std, h, xs[h], acts[h])
+    G = 0.0
+    for r in rs:
+        G += float(r)
+    return G, xs, acts, rs
+
+
+def rollout_stoch_ref(rng, P, R, noise, noise_std, initial, probs):
+    """Twin of :func:`rollout_stoch`; returns ``(G, xs, acts, rs)``."""
+    H = probs.shape[0]
+    xs = np.empty(H + 1, dtype=np.int64)
+    acts = np.empty(H, dtype=np.int64)
+    rs = np.empty(H)
+    xs[0] = categorical_ref(rng, initial)
+    for h in range(H):
+        acts[h] = categorical_ref(rng, probs[h, xs[h]])
         rs[h], xs[h + 1] = env_step_ref(rng, P, R, noise, noise_std, h, xs[h], acts[h])
     G = 0.0
     for r in rs:

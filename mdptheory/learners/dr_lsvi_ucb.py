@@ -41,11 +41,11 @@ from numba import njit
 from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import (check_choice, check_delta, check_distribution, check_int, check_real,
                                        check_scale)
-from mdptheory.kernels.ridge import sherman_morrison, sherman_morrison_ref, spd_inverse, spd_inverse_ref
+from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, ridge_episode_update, ridge_statistics,
+                                     sherman_morrison_ref, spd_inverse_ref)
 from mdptheory.kernels.robust_dual import tv_dual, tv_dual_ref
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
-from mdptheory.learners.lsvi_ucb import EXACT_ABOVE, REINVERT_EVERY
 from mdptheory.solvers.robust import TV
 
 __all__ = ["DRLSVIUCB", "DRPlan", "RobustSpec", "dr_lsvi_ucb_plan", "dr_lsvi_ucb_plan_ref",
@@ -294,6 +294,43 @@ class DRLSVIUCB(Learner):
 
 
 @njit(cache=True, nogil=True)
+def dr_stage_dual(Linv, cvec, M, succ, nsucc, rho, known, V, h, yv, G, sd, w, nu):
+    r"""Stage ``h``'s estimates from the statistics, shared by :func:`dr_lsvi_ucb_plan` and
+    DR-RPO's evaluation: ``nu[h]`` by the exact TV dual (:func:`~mdptheory.kernels.robust_dual.tv_dual`)
+    of :math:`\Lambda_h^{-1}\sum_\tau\phi_h^\tau\min\{V_{h+1}(s_{h+1}^\tau),\alpha\}` over the
+    observed next states ``succ[h, :nsucc[h]]``, :math:`\alpha\in[\min V_{h+1},\max V_{h+1}]`; the
+    bonus scales ``sd[i]`` = :math:`\sqrt{[\Lambda_h^{-1}]_{ii}}` (0 if not positive); the reward
+    weights ``w`` = :math:`\Lambda_h^{-1}c_h` (``known == 0``) or 0. Buffers ``yv (S,)``, ``G (d, S)``."""
+    d = Linv.shape[1]
+    vmin = V[h + 1, 0]
+    vmax = V[h + 1, 0]
+    for s in range(1, V.shape[1]):
+        x = V[h + 1, s]
+        if x < vmin:
+            vmin = x
+        if x > vmax:
+            vmax = x
+    n = nsucc[h]
+    for j in range(n):
+        y = succ[h, j]
+        yv[j] = V[h + 1, y]
+        for i in range(d):
+            acc = 0.0
+            for l in range(d):
+                acc += Linv[h, i, l] * M[h, y, l]
+            G[i, j] = acc
+    tv_dual(yv[:n], G[:, :n], rho[h], vmin, vmax, nu[h])
+    for i in range(d):
+        t = Linv[h, i, i]
+        sd[i] = math.sqrt(t) if t > 0.0 else 0.0
+        acc = 0.0
+        if known == 0:
+            for l in range(d):
+                acc += Linv[h, i, l] * cvec[h, l]
+        w[i] = acc
+
+
+@njit(cache=True, nogil=True)
 def dr_lsvi_ucb_plan(phi, Rk, Linv, cvec, M, succ, nsucc, rho, beta, cap, l1, known, fail, yv, G, sd, w, nu,
                      Q, V, pi):
     """Compiled twin of :func:`dr_lsvi_ucb_plan_ref`: the dual uses the observed next states
@@ -304,32 +341,7 @@ def dr_lsvi_ucb_plan(phi, Rk, Linv, cvec, M, succ, nsucc, rho, beta, cap, l1, kn
     for s in range(S):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
-        vmin = V[h + 1, 0]
-        vmax = V[h + 1, 0]
-        for s in range(1, S):
-            x = V[h + 1, s]
-            if x < vmin:
-                vmin = x
-            if x > vmax:
-                vmax = x
-        n = nsucc[h]
-        for j in range(n):
-            y = succ[h, j]
-            yv[j] = V[h + 1, y]
-            for i in range(d):
-                acc = 0.0
-                for l in range(d):
-                    acc += Linv[h, i, l] * M[h, y, l]
-                G[i, j] = acc
-        tv_dual(yv[:n], G[:, :n], rho[h], vmin, vmax, nu[h])
-        for i in range(d):
-            t = Linv[h, i, i]
-            sd[i] = math.sqrt(t) if t > 0.0 else 0.0
-            if known == 0:
-                acc = 0.0
-                for l in range(d):
-                    acc += Linv[h, i, l] * cvec[h, l]
-                w[i] = acc
+        dr_stage_dual(Linv, cvec, M, succ, nsucc, rho, known, V, h, yv, G, sd, w, nu)
         ch = float(H) if cap == 0 else float(H - h)
         for s in range(S):
             best = -np.inf
@@ -370,17 +382,7 @@ def _dr_lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rn
     S = P.shape[1]
     A = P.shape[2]
     d = phi.shape[3]
-    Lam = np.zeros((H, d, d))
-    Linv = np.zeros((H, d, d))
-    for h in range(H):
-        for i in range(d):
-            Lam[h, i, i] = lam
-            Linv[h, i, i] = 1.0 / lam
-    cvec = np.zeros((H, d))
-    M = np.zeros((H, S, d))
-    succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.zeros(H, dtype=np.int64)
-    seen = np.zeros((H, S), dtype=np.bool_)
+    Lam, Linv, cvec, M, succ, nsucc, seen = ridge_statistics(H, S, d, lam)
     nupd = 0
     u = np.empty(d)
     yv = np.empty(S)
@@ -396,6 +398,7 @@ def _dr_lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rn
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     rs = np.empty(H)
+    no_forms = np.empty((0, 0, 0))
     logging = log.shape[0] > 0
     for k in range(K):
         dr_lsvi_ucb_plan(phi, Rk, Linv, cvec, M, succ, nsucc, rho, beta, cap, l1, known, fail, yv, G, sd, w, nu,
@@ -405,32 +408,6 @@ def _dr_lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rn
                 for s in range(S):
                     log[k, h, s] = pi[h, s]
         record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vb, regret_out)
-        s = categorical(rng, initial)
-        G0 = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G0 += r
-            xs[h] = s
-            acts[h] = a
-            rs[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G0
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         nupd += 1
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            f = phi[h, x, a]
-            for i in range(d):
-                for l in range(d):
-                    Lam[h, i, l] += f[i] * f[l]
-            den = sherman_morrison(Linv[h], f, 1.0, u)
-            if den > EXACT_ABOVE or nupd % REINVERT_EVERY == 0:
-                spd_inverse(Lam[h], Linv[h])
-            for i in range(d):
-                cvec[h, i] += f[i] * rs[h]
-                M[h, y, i] += f[i]
-            if not seen[h, y]:
-                seen[h, y] = True
-                succ[h, nsucc[h]] = y
-                nsucc[h] += 1
+        ridge_episode_update(phi, xs, acts, rs, Rk, 1, nupd, Lam, Linv, cvec, M, succ, nsucc, seen, u, no_forms)

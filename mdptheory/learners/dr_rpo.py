@@ -38,13 +38,12 @@ from numba import njit
 from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import (check_choice, check_delta, check_distribution, check_int, check_real,
                                        check_scale)
-from mdptheory.kernels.ridge import sherman_morrison, sherman_morrison_ref, spd_inverse, spd_inverse_ref
-from mdptheory.kernels.robust_dual import tv_dual, tv_dual_ref
-from mdptheory.kernels.sampling import categorical, categorical_ref, env_step, record_regret_stoch
+from mdptheory.kernels.ridge import ridge_episode_update, ridge_statistics
+from mdptheory.kernels.robust_dual import tv_dual_ref
+from mdptheory.kernels.sampling import categorical_ref, record_regret_stoch, rollout_stoch
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.learners.dr_lsvi_ucb import (_BONUS, _CAP, _REWARDS, DRLSVIUCB, RobustSpec, _radius, bonus_ref,
-                                            check_fail_state, check_simplex_features, stage_radii)
-from mdptheory.learners.lsvi_ucb import EXACT_ABOVE, REINVERT_EVERY
+                                            check_fail_state, check_simplex_features, dr_stage_dual, stage_radii)
 from mdptheory.solvers.robust import TV
 
 __all__ = ["DRRPO", "drrpo_evaluate", "drrpo_evaluate_ref", "mirror_step", "mirror_step_ref"]
@@ -191,15 +190,8 @@ class DRRPO(Learner):
     def act(self, h, s):
         return categorical_ref(self._rng, self._pi[h, s])
 
-    def observe(self, h, s, a, r, s_next):
-        x = self._phi[h, s, a]
-        self._Lam[h] += np.outer(x, x)
-        self._nupd[h] += 1
-        self._Linv[h], _, den = sherman_morrison_ref(self._Linv[h], x, 1.0)
-        if den > EXACT_ABOVE or self._nupd[h] % REINVERT_EVERY == 0:
-            self._Linv[h] = spd_inverse_ref(self._Lam[h])
-        self._cvec[h] += x * r
-        self._M[h, s_next] += x
+    # the ridge statistics of DR-LSVI-UCB, updated the same way after every step
+    observe = DRLSVIUCB.observe
 
     def compiled(self, mdp, episodes, policy_log=None):
         """The compiled loop; ``policy_log`` (``(K, H, S, A)`` float64) receives the policy
@@ -263,30 +255,7 @@ def drrpo_evaluate(phi, Rk, Linv, cvec, M, succ, nsucc, rho, beta, cap, l1, know
     for s in range(S):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
-        vmin = V[h + 1, 0]
-        vmax = V[h + 1, 0]
-        for s in range(1, S):
-            x = V[h + 1, s]
-            vmin = x if x < vmin else vmin
-            vmax = x if x > vmax else vmax
-        n = nsucc[h]
-        for j in range(n):
-            y = succ[h, j]
-            yv[j] = V[h + 1, y]
-            for i in range(d):
-                acc = 0.0
-                for l in range(d):
-                    acc += Linv[h, i, l] * M[h, y, l]
-                G[i, j] = acc
-        tv_dual(yv[:n], G[:, :n], rho[h], vmin, vmax, nu[h])
-        for i in range(d):
-            t = Linv[h, i, i]
-            sd[i] = math.sqrt(t) if t > 0.0 else 0.0
-            acc = 0.0
-            if known == 0:
-                for l in range(d):
-                    acc += Linv[h, i, l] * cvec[h, l]
-            w[i] = acc
+        dr_stage_dual(Linv, cvec, M, succ, nsucc, rho, known, V, h, yv, G, sd, w, nu)
         ch = float(H) if cap == 0 else float(H - h)
         for s in range(S):
             v = 0.0
@@ -319,17 +288,7 @@ def _drrpo_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     S = P.shape[1]
     A = P.shape[2]
     d = phi.shape[3]
-    Lam = np.zeros((H, d, d))
-    Linv = np.zeros((H, d, d))
-    for h in range(H):
-        for i in range(d):
-            Lam[h, i, i] = lam
-            Linv[h, i, i] = 1.0 / lam
-    cvec = np.zeros((H, d))
-    M = np.zeros((H, S, d))
-    succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.zeros(H, dtype=np.int64)
-    seen = np.zeros((H, S), dtype=np.bool_)
+    Lam, Linv, cvec, M, succ, nsucc, seen = ridge_statistics(H, S, d, lam)
     nupd = 0
     u = np.empty(d)
     yv = np.empty(S)
@@ -349,6 +308,7 @@ def _drrpo_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
     xs = np.empty(H + 1, dtype=np.int64)
     acts = np.empty(H, dtype=np.int64)
     rs = np.empty(H)
+    no_forms = np.empty((0, 0, 0))
     logging = log.shape[0] > 0
     for k in range(K):
         if k > 0:
@@ -358,32 +318,6 @@ def _drrpo_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, par
         if logging:
             log[k] = pi
         record_regret_stoch(k, eval_every, P, R, initial, v_star, pi, Vb, regret_out)
-        s = categorical(rng, initial)
-        G0 = 0.0
-        for h in range(H):
-            a = categorical(rng, pi[h, s])
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G0 += r
-            xs[h] = s
-            acts[h] = a
-            rs[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G0
+        returns_out[k] = rollout_stoch(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         nupd += 1
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            f = phi[h, x, a]
-            for i in range(d):
-                for l in range(d):
-                    Lam[h, i, l] += f[i] * f[l]
-            den = sherman_morrison(Linv[h], f, 1.0, u)
-            if den > EXACT_ABOVE or nupd % REINVERT_EVERY == 0:
-                spd_inverse(Lam[h], Linv[h])
-            for i in range(d):
-                cvec[h, i] += f[i] * rs[h]
-                M[h, y, i] += f[i]
-            if not seen[h, y]:
-                seen[h, y] = True
-                succ[h, nsucc[h]] = y
-                nsucc[h] += 1
+        ridge_episode_update(phi, xs, acts, rs, Rk, 1, nupd, Lam, Linv, cvec, M, succ, nsucc, seen, u, no_forms)

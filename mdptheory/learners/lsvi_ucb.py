@@ -38,9 +38,10 @@ from numba import njit
 
 from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_real, check_scale
-from mdptheory.kernels.ridge import (quad_forms, quad_forms_downdate, quad_forms_downdate_ref, quad_forms_ref,
-                                     sherman_morrison, sherman_morrison_ref, spd_inverse, spd_inverse_ref)
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental
+from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, quad_forms_downdate_ref, quad_forms_ref,
+                                     ridge_episode_update, ridge_reset, ridge_statistics, sherman_morrison_ref,
+                                     spd_inverse_ref)
+from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["LSVIUCB", "LSVIPlan", "lsvi_ucb_plan", "lsvi_ucb_plan_ref", "lsvi_ucb_reset",
@@ -49,12 +50,9 @@ __all__ = ["LSVIUCB", "LSVIPlan", "lsvi_ucb_plan", "lsvi_ucb_plan_ref", "lsvi_uc
 _CAP = {"H": 0, "remaining": 1}
 _REWARDS = ("auto", "known", "observed")
 
-#: Sherman-Morrison steps between exact re-inversions of a stage's Gram matrix.
-REINVERT_EVERY = 64
-#: A step with determinant ratio ``1 + x^T Lambda^-1 x`` above this re-inverts exactly instead
-#: (the subtraction would cancel ``log10(ratio)`` digits; by the elliptical potential lemma at
-#: most ``d ln(1 + K / (d lam)) / ln(EXACT_ABOVE)`` steps per stage qualify).
-EXACT_ABOVE = 100.0
+# REINVERT_EVERY (Sherman-Morrison steps between exact re-inversions of a stage's Gram matrix)
+# and EXACT_ABOVE (determinant ratio above which a step re-inverts exactly) are those of
+# mdptheory.kernels.ridge, re-exported here.
 
 
 @dataclass(frozen=True)
@@ -274,13 +272,9 @@ def lsvi_ucb_reset(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen):
     :math:`\Lambda_h^{-1}=I/\lambda`, :math:`q=\|\phi\|^2/\lambda`, ``cvec = M = 0``, no
     observed successors); also a restart's fresh epoch (``restart_statistics``)."""
     H, S, A, d = phi.shape
+    ridge_reset(lam, Lam, Linv)
     for h in range(H):
         for i in range(d):
-            for l in range(d):
-                Lam[h, i, l] = 0.0
-                Linv[h, i, l] = 0.0
-            Lam[h, i, i] = lam
-            Linv[h, i, i] = 1.0 / lam
             cvec[h, i] = 0.0
         for s in range(S):
             for a in range(A):
@@ -301,14 +295,8 @@ def _lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, 
     S = P.shape[1]
     A = P.shape[2]
     d = phi.shape[3]
-    Lam = np.empty((H, d, d))
-    Linv = np.empty((H, d, d))
+    Lam, Linv, cvec, M, succ, nsucc, seen = ridge_statistics(H, S, d, lam)
     q = np.empty((H, S, A))
-    cvec = np.empty((H, d))
-    M = np.empty((H, S, d))
-    succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.empty(H, dtype=np.int64)
-    seen = np.empty((H, S), dtype=np.bool_)
     lsvi_ucb_reset(phi, lam, Lam, Linv, q, cvec, M, nsucc, seen)
     nupd = 0
     b = np.empty(d)
@@ -326,37 +314,6 @@ def _lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, 
         beta = beta0 + betaz * math.sqrt(k + 1.0)
         lsvi_ucb_plan(phi, Linv, q, cvec, M, succ, nsucc, beta, cap, b, w, Q, V, pi)
         record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vb, regret_out)
-        s = categorical(rng, initial)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            rs[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         nupd += 1
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            f = phi[h, x, a]
-            for i in range(d):
-                for l in range(d):
-                    Lam[h, i, l] += f[i] * f[l]
-            den = sherman_morrison(Linv[h], f, 1.0, u)
-            if den > EXACT_ABOVE or nupd % REINVERT_EVERY == 0:
-                # exact re-inversion: no accumulated or cancelled Sherman-Morrison round-off
-                spd_inverse(Lam[h], Linv[h])
-                quad_forms(Linv[h], phi[h].reshape(S * A, d), q[h].reshape(S * A))
-            else:
-                quad_forms_downdate(q[h].reshape(S * A), phi[h].reshape(S * A, d), u, 1.0 / den)
-            rv = rs[h] if observed == 1 else Rk[h, x, a]
-            for i in range(d):
-                cvec[h, i] += f[i] * rv
-                M[h, y, i] += f[i]
-            if not seen[h, y]:
-                seen[h, y] = True
-                succ[h, nsucc[h]] = y
-                nsucc[h] += 1
+        ridge_episode_update(phi, xs, acts, rs, Rk, observed, nupd, Lam, Linv, cvec, M, succ, nsucc, seen, u, q)

@@ -40,10 +40,11 @@ from numba import njit
 
 from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_real, check_scale
-from mdptheory.kernels.ridge import sherman_morrison, sherman_morrison_ref, spd_inverse, spd_inverse_ref
-from mdptheory.kernels.sampling import categorical, env_step, init_at_cap, record_regret_det_incremental
+from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, ridge_statistics, sherman_morrison,
+                                     sherman_morrison_ref, spd_inverse, spd_inverse_ref)
+from mdptheory.kernels.sampling import greedy_action, init_at_cap, record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
-from mdptheory.learners.lsvi_ucb import EXACT_ABOVE, REINVERT_EVERY, use_features
+from mdptheory.learners.lsvi_ucb import use_features
 
 __all__ = ["LSVIUCBPlusPlus", "PPRadii", "pp_backward", "pp_backward_ref", "pp_weight", "pp_weight_ref"]
 
@@ -340,24 +341,14 @@ def _pp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params
     A = P.shape[2]
     d = phi.shape[3]
     Hf = float(H)
-    Sig = np.zeros((H, d, d))
-    Sinv = np.zeros((H, d, d))
-    for h in range(H):
-        for i in range(d):
-            Sig[h, i, i] = lam
-            Sinv[h, i, i] = 1.0 / lam
+    Sig, Sinv, cr, Mw, succ, nsucc, seen = ridge_statistics(H, S, d, lam)
     logdet = np.full(H, d * math.log(lam))
     logdet_last = logdet.copy()
-    Mw = np.zeros((H, S, d))
-    cr = np.zeros((H, d))
     Q = np.empty((H, S, A))
     Qc = np.zeros((H, S, A))
     V = np.zeros((H + 1, S))
     Vc = np.zeros((H + 1, S))
     init_at_cap(Q, V, cap)
-    succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.zeros(H, dtype=np.int64)
-    seen = np.zeros((H, S), dtype=np.bool_)
     W = np.empty((3, H, d))
     b = np.empty((3, d))
     tmp = np.zeros(d)
@@ -381,26 +372,9 @@ def _pp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params
                 logdet_last[h] = logdet[h]
         for h in range(H):
             for s in range(S):
-                best = Q[h, s, 0]
-                arg = 0
-                for a in range(1, A):
-                    if Q[h, s, a] > best:
-                        best = Q[h, s, a]
-                        arg = a
-                pi[h, s] = arg
+                pi[h, s] = greedy_action(Q, h, s)[0]
         record_regret_det_incremental(k, eval_every, P, R, initial, v_star, pi, pi_prev, Vb, regret_out)
-        s = categorical(rng, initial)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            rs[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, initial, pi, xs, acts, rs)
         nupd += 1
         for h in range(H):
             x, a, y = xs[h], acts[h], xs[h + 1]

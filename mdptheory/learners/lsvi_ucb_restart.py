@@ -38,10 +38,10 @@ import numpy as np
 from numba import njit
 
 from mdptheory.core.validation import check_choice, check_forgetting, check_int, check_real
-from mdptheory.kernels.ridge import quad_forms, quad_forms_downdate, sherman_morrison, spd_inverse
-from mdptheory.kernels.sampling import categorical, env_step, record_regret_det_incremental, segment_at, single_segment
+from mdptheory.kernels.ridge import ridge_episode_update, ridge_statistics
+from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det, segment_at, single_segment
 from mdptheory.learners.base import CompiledLoop, regret_bound
-from mdptheory.learners.lsvi_ucb import _CAP, EXACT_ABOVE, LSVIUCB, REINVERT_EVERY, lsvi_ucb_plan, lsvi_ucb_reset
+from mdptheory.learners.lsvi_ucb import _CAP, LSVIUCB, lsvi_ucb_plan, lsvi_ucb_reset
 
 __all__ = ["LSVIUCBRestart", "restart_period", "WINDOW_RULES", "restart_statistics", "restart_statistics_ref"]
 
@@ -216,14 +216,8 @@ def _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, nois
     S = Ps.shape[2]
     A = Ps.shape[3]
     d = phi.shape[3]
-    Lam = np.zeros((H, d, d))
-    Linv = np.zeros((H, d, d))
+    Lam, Linv, cvec, M, succ, nsucc, seen = ridge_statistics(H, S, d, lam)
     q = np.empty((H, S, A))
-    cvec = np.zeros((H, d))
-    M = np.zeros((H, S, d))
-    succ = np.zeros((H, S), dtype=np.int64)
-    nsucc = np.zeros(H, dtype=np.int64)
-    seen = np.zeros((H, S), dtype=np.bool_)
     nupd = 0
     b = np.empty(d)
     u = np.empty(d)
@@ -252,39 +246,9 @@ def _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, nois
         R = Rs[m]
         init = inits[m]
         record_regret_det_incremental(k, eval_every, P, R, init, v_stars[m], pi, pi_prev, Vb, regret_out)
-        s = categorical(rng, init)
-        G = 0.0
-        for h in range(H):
-            a = pi[h, s]
-            r, s2 = env_step(rng, P, R, noise, noise_std, h, s, a)
-            G += r
-            xs[h] = s
-            acts[h] = a
-            rs[h] = r
-            s = s2
-        xs[H] = s
-        returns_out[k] = G
+        returns_out[k] = rollout_det(rng, P, R, noise, noise_std, init, pi, xs, acts, rs)
         nupd += 1
-        for h in range(H):
-            x, a, y = xs[h], acts[h], xs[h + 1]
-            f = phi[h, x, a]
-            for i in range(d):
-                for l in range(d):
-                    Lam[h, i, l] += f[i] * f[l]
-            den = sherman_morrison(Linv[h], f, 1.0, u)
-            if den > EXACT_ABOVE or nupd % REINVERT_EVERY == 0:
-                spd_inverse(Lam[h], Linv[h])
-                quad_forms(Linv[h], phi[h].reshape(S * A, d), q[h].reshape(S * A))
-            else:
-                quad_forms_downdate(q[h].reshape(S * A), phi[h].reshape(S * A, d), u, 1.0 / den)
-            rv = rs[h] if observed == 1 else Rk[h, x, a]
-            for i in range(d):
-                cvec[h, i] += f[i] * rv
-                M[h, y, i] += f[i]
-            if not seen[h, y]:
-                seen[h, y] = True
-                succ[h, nsucc[h]] = y
-                nsucc[h] += 1
+        ridge_episode_update(phi, xs, acts, rs, Rk, observed, nupd, Lam, Linv, cvec, M, succ, nsucc, seen, u, q)
 
 
 @njit(cache=True, nogil=True)

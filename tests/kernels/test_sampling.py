@@ -75,3 +75,37 @@ def test_segment_clock_and_single_segment():
     assert Rs.shape == (1,) + R.shape and np.array_equal(Rs[0], R)
     assert np.array_equal(inits[0], init)
     assert st.tolist() == [0] and models.tolist() == [0] and v_stars.tolist() == [0.25]
+
+
+@pytest.mark.parametrize("noise", [ks.NOISE_DETERMINISTIC, ks.NOISE_BERNOULLI, ks.NOISE_GAUSSIAN])
+@pytest.mark.parametrize("stages", [(1, 1), (4, 1), (4, 4)])
+def test_rollout_stoch_is_the_step_by_step_episode(noise, stages):
+    """``rollout_stoch`` == its plain twin draw for draw and == the episode written out with the
+    sampling primitives: the initial state, then per step the action draw and ``env_step``."""
+    rng0 = np.random.default_rng(11)
+    H, S, A = 4, 5, 3
+    P, R = _model(rng0, stages[0], stages[1], S, A)
+    init = rng0.dirichlet(np.ones(S))
+    probs = rng0.dirichlet(np.ones(A), size=(H, S))
+    probs[rng0.uniform(size=probs.shape) < 0.2] = 0.0                # some actions never drawn
+    probs[..., 0] += 1e-3
+    probs /= probs.sum(-1, keepdims=True)
+    r1, r2, r3 = seed_rng(5), seed_rng(5), seed_rng(5)
+    xs, acts, rs = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H)
+    seen = set()
+    for _ in range(50):
+        G = ks.rollout_stoch(r1, P, R, noise, 0.4, init, probs, xs, acts, rs)
+        G2, xs2, acts2, rs2 = ks.rollout_stoch_ref(r2, P, R, noise, 0.4, init, probs)
+        assert G == G2 and np.array_equal(xs, xs2) and np.array_equal(acts, acts2) and np.array_equal(rs, rs2)
+        s = ks.categorical_ref(r3, init)
+        tot = 0.0
+        for h in range(H):
+            a = ks.categorical_ref(r3, probs[h, s])
+            assert (xs[h], acts[h]) == (s, a) and probs[h, s, a] > 0.0
+            r, s = ks.env_step_ref(r3, P, R, noise, 0.4, h, s, a)
+            assert rs[h] == r
+            tot += r
+            seen.add(a)
+        assert xs[H] == s and G == tot
+    assert seen == set(range(A))                                     # the draws are not a fixed policy
+    assert r1.random() == r2.random() == r3.random()                  # same number of draws
