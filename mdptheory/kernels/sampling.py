@@ -57,6 +57,7 @@ __all__ = [
     "rollout_stoch",
     "rollout_stoch_ref",
     "segment_at",
+    "episode_buffers",
     "single_segment",
     "value_det",
     "value_det_ref",
@@ -396,6 +397,16 @@ def plan_stationary(P, R, H, V, Q, pi):
                 q = R[s, a] + acc
                 Q[h, s, a] = q
             pi[h, s], V[h, s] = greedy_action(Q, h, s)
+
+
+@njit(cache=True, nogil=True)
+def episode_buffers(H, S):
+    """The buffers of a loop that plays a deterministic policy: ``(Vb, pi, pi_prev, xs, acts,
+    rs)``: evaluation values ``Vb (H+1, S)``, the policy ``pi (H, S)``, the last evaluated
+    policy ``pi_prev (H, S)`` (all ``-1``: none yet, for :func:`record_regret_det_incremental`)
+    and one episode's states ``xs (H+1,)``, actions ``acts (H,)`` and rewards ``rs (H,)``."""
+    return (np.empty((H + 1, S)), np.empty((H, S), dtype=np.int64), np.full((H, S), -1, dtype=np.int64),
+            np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64), np.empty(H))
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -44,7 +44,7 @@ from mdptheory.core.validation import (check_choice, check_delta, check_distribu
 from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, ridge_episode_update, ridge_statistics,
                                      sherman_morrison_ref, spd_inverse_ref)
 from mdptheory.kernels.robust_dual import tv_dual, tv_dual_ref
-from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det
+from mdptheory.kernels.sampling import episode_buffers, record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.solvers.robust import TV
 
@@ -392,12 +392,7 @@ def _dr_lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rn
     nu = np.zeros((H, d))
     Q = np.empty((H, S, A))
     V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    pi_prev = np.full((H, S), -1, dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rs = np.empty(H)
+    Vb, pi, pi_prev, xs, acts, rs = episode_buffers(H, S)
     no_forms = np.empty((0, 0, 0))
     logging = log.shape[0] > 0
     for k in range(K):

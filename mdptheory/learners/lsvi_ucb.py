@@ -41,7 +41,7 @@ from mdptheory.core.validation import check_choice, check_delta, check_int, chec
 from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, quad_forms_downdate_ref, quad_forms_ref,
                                      ridge_episode_update, ridge_reset, ridge_statistics, sherman_morrison_ref,
                                      spd_inverse_ref)
-from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det
+from mdptheory.kernels.sampling import episode_buffers, record_regret_det_incremental, rollout_det
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 
 __all__ = ["LSVIUCB", "LSVIPlan", "lsvi_ucb_plan", "lsvi_ucb_plan_ref", "lsvi_ucb_reset",
@@ -304,12 +304,7 @@ def _lsvi_ucb_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, 
     w = np.empty((H, d))
     Q = np.empty((H, S, A))
     V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    pi_prev = np.full((H, S), -1, dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rs = np.empty(H)
+    Vb, pi, pi_prev, xs, acts, rs = episode_buffers(H, S)
     for k in range(K):
         beta = beta0 + betaz * math.sqrt(k + 1.0)
         lsvi_ucb_plan(phi, Linv, q, cvec, M, succ, nsucc, beta, cap, b, w, Q, V, pi)

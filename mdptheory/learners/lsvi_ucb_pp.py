@@ -42,7 +42,8 @@ from mdptheory.core.linear import feature_view
 from mdptheory.core.validation import check_choice, check_delta, check_int, check_real, check_scale
 from mdptheory.kernels.ridge import (EXACT_ABOVE, REINVERT_EVERY, ridge_statistics, sherman_morrison,
                                      sherman_morrison_ref, spd_inverse, spd_inverse_ref)
-from mdptheory.kernels.sampling import greedy_action, init_at_cap, record_regret_det_incremental, rollout_det
+from mdptheory.kernels.sampling import (episode_buffers, greedy_action, init_at_cap, record_regret_det_incremental,
+                                        rollout_det)
 from mdptheory.learners.base import CompiledLoop, Learner, regret_bound
 from mdptheory.learners.lsvi_ucb import use_features
 
@@ -353,12 +354,7 @@ def _pp_loop(P, R, initial, noise, noise_std, v_star, K, eval_every, rng, params
     b = np.empty((3, d))
     tmp = np.zeros(d)
     u = np.empty(d)
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    pi_prev = np.full((H, S), -1, dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rs = np.empty(H)
+    Vb, pi, pi_prev, xs, acts, rs = episode_buffers(H, S)
     nupd = 0
     for k in range(K):
         switch = False

@@ -39,7 +39,7 @@ from numba import njit
 
 from mdptheory.core.validation import check_choice, check_forgetting, check_int, check_real
 from mdptheory.kernels.ridge import ridge_episode_update, ridge_statistics
-from mdptheory.kernels.sampling import record_regret_det_incremental, rollout_det, segment_at, single_segment
+from mdptheory.kernels.sampling import episode_buffers, record_regret_det_incremental, rollout_det, segment_at, single_segment
 from mdptheory.learners.base import CompiledLoop, regret_bound
 from mdptheory.learners.lsvi_ucb import _CAP, LSVIUCB, lsvi_ucb_plan, lsvi_ucb_reset
 
@@ -224,12 +224,7 @@ def _lsvi_ucb_restart_ns_loop(Ps, Rs, inits, seg_starts, seg_models, noise, nois
     w = np.empty((H, d))
     Q = np.empty((H, S, A))
     V = np.empty((H + 1, S))
-    Vb = np.empty((H + 1, S))
-    pi = np.empty((H, S), dtype=np.int64)
-    pi_prev = np.full((H, S), -1, dtype=np.int64)
-    xs = np.empty(H + 1, dtype=np.int64)
-    acts = np.empty(H, dtype=np.int64)
-    rs = np.empty(H)
+    Vb, pi, pi_prev, xs, acts, rs = episode_buffers(H, S)
     seg = 0
     m = seg_models[0]
     for k in range(K):

@@ -97,16 +97,10 @@ class LongRun:
 
     Attributes
     ----------
-    learner : str
-        Learner class name.
-    config : dict
-        The learner's :meth:`config`.
-    S, A, H : int
-    v_star : float
-        :math:`\rho\cdot V^*_1`.
+    learner, config, S, A, H, v_star, seeds
+        As in :class:`mdptheory.regret.RegretTrace`.
     episodes : int
         ``K`` per seed.
-    seeds : tuple of int
     grid : ndarray ``(n_grid,)`` int64
         Episode counts ``k`` of :func:`checkpoint_grid`.
     regret : ndarray ``(n_seeds, n_grid)``

@@ -109,3 +109,11 @@ def test_rollout_stoch_is_the_step_by_step_episode(noise, stages):
         assert xs[H] == s and G == tot
     assert seen == set(range(A))                                     # the draws are not a fixed policy
     assert r1.random() == r2.random() == r3.random()                  # same number of draws
+
+
+def test_episode_buffers_shapes_and_the_no_policy_marker():
+    Vb, pi, pi_prev, xs, acts, rs = ks.episode_buffers(4, 3)
+    assert (Vb.shape, Vb.dtype) == ((5, 3), np.float64)
+    assert (pi.shape, pi.dtype) == ((4, 3), np.int64)
+    assert pi_prev.shape == (4, 3) and np.all(pi_prev == -1)
+    assert (xs.shape, xs.dtype, acts.shape, acts.dtype, rs.shape) == ((5,), np.int64, (4,), np.int64, (4,))
