@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -32,8 +33,20 @@ def _tracked_text_files():
     return [ROOT / f for f in out.split() if f.endswith((".py", ".md", ".toml", ".cfg", ".txt"))]
 
 
-_OUTSIDE = re.compile(r"(/work/|\.\./shared/|regret_algorithms\.md|theory_probes\.md|next_capabilities\.md"
-                      r"|peer_toolkits\.md|/root/|/home/[a-z])")
+_HOME = re.compile(r"(?<![\w.])/(?:root|home/[a-z])")        # absolute paths into a home folder
+_UP = re.compile(r"(?<![\w/.])((?:\.\./)+[\w.-]+)")           # relative paths climbing up
+
+
+def _outside(line: str, f) -> bool:
+    """Whether ``line`` of file ``f`` names a place outside the repository: an absolute path
+    beside it or in a home folder, or a relative path that climbs out of it."""
+    if str(ROOT.parent) + "/" in line or _HOME.search(line):
+        return True
+    for m in _UP.finditer(line):
+        target = (f.parent / m.group(1)).resolve()
+        if target != ROOT and ROOT not in target.parents:
+            return True
+    return False
 
 
 def test_no_file_names_a_path_outside_the_repository():
@@ -42,9 +55,18 @@ def test_no_file_names_a_path_outside_the_repository():
         if f.name == "test_repository_rules.py" or not f.exists():
             continue
         for i, line in enumerate(f.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if _OUTSIDE.search(line):
+            if _outside(line, f):
                 bad.append(f"{f.relative_to(ROOT)}:{i}: {line.strip()[:100]}")
     assert not bad, "\n".join(bad)
+
+
+def test_the_outside_rule_can_fail():
+    f = ROOT / "docs" / "page.md"
+    up = os.pardir + "/"
+    assert _outside(f"see {up * 2}elsewhere/notes.txt", f)
+    assert _outside(f"open {ROOT.parent}/other/file.py", f)
+    assert _outside("kept in /home/someone/notes", f)
+    assert not _outside(f"see {up}README.md, {up}proofs_notes/README.md and README.md", f)
 
 
 def test_proofs_notes_index_is_complete():
